@@ -1,0 +1,194 @@
+"""Model build and solve benchmark: the Pyomo path against a direct-highspy reference.
+
+    python benchmarks/run.py --size small|medium|large [--time-limit S] [--json FILE]
+
+For each case, two fresh subprocesses (so that peak memory is each path's own):
+  pyomo      data preparation, Pyomo model build, hand-over (standard-form compile + HighsLp +
+             passModel) and HiGHS solve, timed separately
+  reference  the same LP built from the same ModelData as a scipy sparse matrix and fed
+             straight to highspy (benchmarks/reference.py)
+The two objectives must agree to 1e-6 relative, or the run fails (exit 1). Ratios are
+pyomo / reference measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.cases import CASES  # noqa: E402
+
+REL_TOL = 1e-6
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_pyomo(case_name: str, time_limit: float) -> dict:
+    from planner.model.build import build_model
+    from planner.solve import SolverOptions, compile_model, highs_lp, new_highs
+
+    case = CASES[case_name]
+    t0 = time.perf_counter()
+    data = case.model_data()
+    t1 = time.perf_counter()
+    model, _ = build_model(data)
+    t2 = time.perf_counter()
+    sf = compile_model(model)
+    lp, _integer = highs_lp(sf)
+    h = new_highs()
+    opts = SolverOptions(time_limit_s=time_limit)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", opts.time_limit_s)
+    h.passModel(lp)
+    t3 = time.perf_counter()
+    h.run()
+    t4 = time.perf_counter()
+    return {
+        "objective": h.getInfo().objective_function_value,
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "data": t1 - t0,
+        "build": t2 - t1,
+        "handover": t3 - t2,
+        "solve": t4 - t3,
+        "variables": lp.num_col_,
+        "constraints": lp.num_row_,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def measure_reference(case_name: str, time_limit: float) -> dict:
+    from benchmarks.reference import solve_reference
+
+    case = CASES[case_name]
+    t0 = time.perf_counter()
+    data = case.model_data()
+    t1 = time.perf_counter()
+    out = solve_reference(data, time_limit_s=time_limit)
+    out["data"] = t1 - t0
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _child(path: str, case: str, time_limit: float) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        path,
+        "--size",
+        case,
+        "--time-limit",
+        str(time_limit),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{path} benchmark of {case} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_case(case: str, time_limit: float) -> dict:
+    pyomo = _child("pyomo", case, time_limit)
+    ref = _child("reference", case, time_limit)
+    both_optimal = pyomo["status"] == "Optimal" and ref["status"] == "Optimal"
+    rel = abs(pyomo["objective"] - ref["objective"]) / max(1.0, abs(ref["objective"]))
+    row = {
+        "case": case,
+        "size": CASES[case].label,
+        "variables": pyomo["variables"],
+        "constraints": pyomo["constraints"],
+        "pyomo": pyomo,
+        "reference": ref,
+        "objective_rel_diff": rel,
+        "agree": bool(both_optimal and rel <= REL_TOL),
+        "both_optimal": both_optimal,
+        "ratios": {
+            "build_plus_handover": (pyomo["build"] + pyomo["handover"])
+            / (ref["build"] + ref["handover"]),
+            "solve": pyomo["solve"] / ref["solve"] if ref["solve"] > 0 else None,
+            "total": (pyomo["build"] + pyomo["handover"] + pyomo["solve"])
+            / (ref["build"] + ref["handover"] + ref["solve"]),
+            "peak_memory": pyomo["peak_mb"] / ref["peak_mb"],
+        },
+    }
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (
+        f"{'case':<8}{'size':<20}{'vars':>10}{'path':>11}{'build':>9}{'handover':>10}{'solve':>9}"
+        f"{'total':>9}{'peak MB':>9}  objective"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        for path in ("pyomo", "reference"):
+            m = r[path]
+            total = m["build"] + m["handover"] + m["solve"]
+            print(
+                f"{r['case']:<8}{r['size']:<20}{r['variables']:>10,}{path:>11}{m['build']:>9.2f}"
+                f"{m['handover']:>10.2f}{m['solve']:>9.2f}{total:>9.2f}{m['peak_mb']:>9.0f}  "
+                f"{m['objective']:.6f} ({m['status']})"
+            )
+        q = r["ratios"]
+        print(
+            f"{'':<8}{'':<20}{'':>10}{'ratio':>11}{'':>9}{q['build_plus_handover']:>10.2f}x"
+            f"{(q['solve'] or float('nan')):>8.2f}x{q['total']:>8.2f}x{q['peak_memory']:>8.2f}x  "
+            f"rel diff {r['objective_rel_diff']:.1e} {'OK' if r['agree'] else 'MISMATCH'}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--size", default="small", help="case name or comma-separated names: " + ", ".join(CASES)
+    )
+    ap.add_argument(
+        "--time-limit", type=float, default=3600.0, help="HiGHS time limit per solve (s)"
+    )
+    ap.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    ap.add_argument("--child", choices=["pyomo", "reference"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        fn = measure_pyomo if args.child == "pyomo" else measure_reference
+        print(json.dumps(fn(args.size, args.time_limit)))
+        return 0
+    names = args.size.split(",")
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        ap.error(f"unknown size {unknown}; choose from {', '.join(CASES)}")
+    rows = [run_case(n, args.time_limit) for n in names]
+    print_table(rows)
+    out = args.json or ROOT / "benchmarks" / "results" / f"model-{'-'.join(names)}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": __import__("os").cpu_count(),
+    }
+    out.write_text(json.dumps({"meta": meta, "cases": rows}, indent=2))
+    print(f"\nwritten: {out}")
+    bad = [r["case"] for r in rows if r["both_optimal"] and not r["agree"]]
+    unsolved = [r["case"] for r in rows if not r["both_optimal"]]
+    if unsolved:
+        print(f"not solved to optimality within the time limit: {', '.join(unsolved)}")
+    if bad:
+        print(f"OBJECTIVE MISMATCH: {', '.join(bad)}")
+    return 1 if bad or unsolved else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

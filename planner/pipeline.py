@@ -1,0 +1,302 @@
+"""The weekly procurement plan as a library call: scenario file -> plan and run folder.
+
+    run = plan_scenario(load_scenario("scenarios/demo.yaml")[0])
+    write_plan(run, Path("runs/demo"))
+
+Stages (each timed): load + validate the dataset, forecast demand distributions, reduce to
+joint scenarios, convert to ModelData, build the Pyomo model, hand over to HiGHS and solve,
+summarise into tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.config import Scenario
+from planner.data import Dataset, load_dataset
+from planner.errors import InfeasibleError, SolverError
+from planner.forecast import PanelForecast, forecast_panel
+from planner.forecast.file import read_forecast_file
+from planner.model.build import build_model
+from planner.model.data import ModelData
+from planner.model.inputs import InputNotes, make_model_data, planning_weeks
+from planner.output import write_csv, write_json
+from planner.results import PlanResult, summarise
+from planner.scenarios import ScenarioSet, build_scenarios
+from planner.solve import SolveResult, SolverOptions, SolveStatus, solve_model
+
+QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DemandForecast:
+    """Demand distributions for the planning weeks, aligned to `series`."""
+
+    series: pd.DataFrame  # sku, warehouse
+    weeks: pd.DatetimeIndex
+    panel: PanelForecast  # steps sliced to the planning weeks
+
+    def table(self) -> pd.DataFrame:
+        """forecast.csv: week, sku, warehouse, model, mean, q0.05 .. q0.95."""
+        n, T = len(self.series), len(self.weeks)
+        cols = {
+            "week": np.tile(self.weeks.date, n),
+            "sku": np.repeat(self.series["sku"].to_numpy(), T),
+            "warehouse": np.repeat(self.series["warehouse"].to_numpy(), T),
+            "model": np.repeat(np.asarray(self.panel.model, dtype=object), T),
+            "mean": self.panel.mean.reshape(-1),
+        }
+        for k, level in enumerate(self.panel.quantile_levels):
+            cols[f"q{level:g}"] = self.panel.quantiles[:, k, :].reshape(-1)
+        return pd.DataFrame(cols).round(4)
+
+
+@dataclass
+class PlanRun:
+    scenario: Scenario
+    dataset: Dataset
+    forecast: DemandForecast
+    scenarios: ScenarioSet
+    model_data: ModelData
+    solve: SolveResult
+    result: PlanResult
+    timings: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def series_history(dataset: Dataset) -> tuple[pd.DataFrame, list[np.ndarray], list[str]]:
+    """The demand series (sku, warehouse) in dataset order, their weekly quantities and ids."""
+    series = dataset.series.reset_index(drop=True)
+    grouped = dataset.demand.groupby(["sku", "warehouse"], sort=False)["quantity"]
+    arrays = {key: grp.to_numpy(float) for key, grp in grouped}
+    ys = [arrays[(s, w)] for s, w in zip(series["sku"], series["warehouse"], strict=True)]
+    ids = [f"{s}/{w}" for s, w in zip(series["sku"], series["warehouse"], strict=True)]
+    return series, ys, ids
+
+
+def forecast_demand(dataset: Dataset, scenario: Scenario, n_jobs: int = 2) -> DemandForecast:
+    """Demand distributions (mean, quantiles, sample paths) for every series and planning week."""
+    weeks, gap = planning_weeks(dataset, scenario)
+    fc = scenario.forecast
+    series, ys, ids = series_history(dataset)
+    if fc.model == "file":
+        panel = read_forecast_file(
+            fc.file, series, weeks, n_paths=fc.paths, seed=fc.seed, quantile_levels=QUANTILE_LEVELS
+        )
+        return DemandForecast(series=series, weeks=weeks, panel=panel)
+    panel = forecast_panel(
+        ys,
+        ids,
+        gap + len(weeks),
+        model=fc.model,
+        season_length=fc.season_length,
+        n_paths=fc.paths,
+        quantile_levels=QUANTILE_LEVELS,
+        seed=fc.seed,
+        n_jobs=n_jobs,
+    )
+    if gap:
+        panel = PanelForecast(
+            ids=panel.ids,
+            model=panel.model,
+            mean=panel.mean[:, gap:],
+            quantile_levels=panel.quantile_levels,
+            quantiles=panel.quantiles[:, :, gap:],
+            paths=panel.paths[:, :, gap:],
+            scores=panel.scores,
+        )
+    return DemandForecast(series=series, weeks=weeks, panel=panel)
+
+
+def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
+    s = scenario.solver
+    return SolverOptions(
+        time_limit_s=s.time_limit_s, mip_gap=s.mip_gap, threads=s.threads, verbose=verbose
+    )
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse settings whose model features this version does not implement yet."""
+    from planner.errors import ConfigError, Problem
+
+    src = str(scenario.source or "scenario")
+    problems = []
+    if scenario.risk.service_level is not None:
+        problems.append(
+            Problem(src, "risk.service_level is not supported by this version", fix="remove it")
+        )
+    if scenario.risk.cvar_weight:
+        problems.append(
+            Problem(src, "risk.cvar_weight is not supported by this version", fix="set it to 0")
+        )
+    if scenario.budget_per_week is not None:
+        problems.append(
+            Problem(src, "budget_per_week is not supported by this version", fix="remove it")
+        )
+    if scenario.whatif:
+        problems.append(
+            Problem(
+                src, "what-if modifiers are not supported by this version", fix="remove `whatif`"
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def solve_plan(
+    data: ModelData, options: SolverOptions
+) -> tuple[object, object, SolveResult, dict[str, float]]:
+    """Build and solve; raise InfeasibleError / SolverError on a solve without a plan."""
+    t0 = time.perf_counter()
+    model, layout = build_model(data)
+    t1 = time.perf_counter()
+    res = solve_model(model, options)
+    timings = {
+        "build": t1 - t0,
+        "handover": res.timings["compile"] + res.timings["handover"],
+        "solve": res.timings["solve"],
+    }
+    if not res.status.has_solution:
+        raise _solve_failure(res, options)
+    return model, layout, res, timings
+
+
+def _solve_failure(res: SolveResult, options: SolverOptions) -> Exception:
+    if res.status is SolveStatus.INFEASIBLE:
+        return InfeasibleError(
+            "the model is infeasible: no plan satisfies the hard constraints together "
+            "(stock balance with lead times, warehouse capacity, supplier capacity). "
+            "Shortages are allowed, so a conflict comes from capacities that stock already on "
+            "hand or on order cannot respect.",
+            families=("stock_balance", "warehouse_capacity", "supplier_capacity"),
+        )
+    if res.status is SolveStatus.UNBOUNDED:
+        return SolverError(
+            "the model is unbounded: some order earns more than it costs. Check that no "
+            "terminal value or negative cost makes buying profitable without limit."
+        )
+    if res.status is SolveStatus.TIME_LIMIT_NO_SOLUTION:
+        return SolverError(
+            f"the solver reached its time limit ({options.time_limit_s:g} s) before finding a "
+            "feasible plan; raise solver.time_limit_s"
+        )
+    return SolverError(f"the solver failed (HiGHS status: {res.highs_status})")
+
+
+def plan_scenario(
+    scenario: Scenario,
+    *,
+    progress: Progress = _quiet,
+    overrides: list[str] | None = None,
+    verbose_solver: bool = False,
+) -> PlanRun:
+    """Run the whole planning pipeline for a resolved scenario."""
+    check_supported(scenario)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    progress("loading and validating the dataset")
+    dataset = load_dataset(scenario.dataset)
+    timings["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress(f"forecasting {len(dataset.series)} series ({scenario.forecast.model})")
+    forecast = forecast_demand(dataset, scenario)
+    timings["forecast"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress(f"reducing {scenario.forecast.paths} paths to {scenario.forecast.scenarios} scenarios")
+    scen = build_scenarios(
+        forecast.panel.paths, scenario.forecast.scenarios, scenario.forecast.seed
+    )
+    timings["scenarios"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    notes = InputNotes()
+    data = make_model_data(dataset, scenario, forecast.series, forecast.weeks, scen, notes)
+    timings["model_data"] = time.perf_counter() - t
+
+    progress("building the model and solving with HiGHS")
+    model, layout, res, solve_timings = solve_plan(data, solver_options(scenario, verbose_solver))
+    timings.update(solve_timings)
+
+    t = time.perf_counter()
+    result = summarise(model, data, layout, res)
+    timings["results"] = time.perf_counter() - t
+    return PlanRun(
+        scenario=scenario,
+        dataset=dataset,
+        forecast=forecast,
+        scenarios=scen,
+        model_data=data,
+        solve=res,
+        result=result,
+        timings=timings,
+        notes=notes.lines + result.warnings,
+        overrides=list(overrides or []),
+    )
+
+
+def summary_dict(run: PlanRun) -> dict:
+    res, r = run.solve, run.result
+    return {
+        "status": res.status.value,
+        "objective": round(r.objective, 4),
+        "costs": r.costs,
+        "service": {
+            "fill_rate": round(r.fill_rate, 6),
+            "cycle_service_level": round(r.cycle_service_level, 6),
+            "per_sku": "service.csv",
+        },
+        "bottlenecks": r.bottlenecks,
+        "model": {
+            "variables": res.n_variables,
+            "constraints": res.n_constraints,
+            "integers": res.n_integers,
+            "scenarios": run.model_data.n_scenarios,
+            "series": run.model_data.n_series,
+            "lanes": run.model_data.n_lanes,
+            "weeks": run.model_data.n_weeks,
+        },
+        "solver": {
+            "name": "highs",
+            "status": res.highs_status,
+            "gap": res.gap,
+            "seconds": round(res.seconds, 3),
+        },
+        "timings": {k: round(v, 3) for k, v in run.timings.items()},
+        "plan_weeks": [str(w.date()) for w in run.model_data.weeks],
+        "notes": run.notes,
+        "overrides": run.overrides,
+        "scenario": run.scenario.resolved_dict(),
+        "dataset_fingerprint": run.dataset.fingerprint,
+        "data_quality": run.dataset.quality.to_dict(),
+    }
+
+
+def write_plan(run: PlanRun, out: Path) -> Path:
+    """Write the run folder; summary.json last."""
+    t = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(run.result.orders, out / "orders.csv")
+    write_csv(run.forecast.table(), out / "forecast.csv")
+    write_csv(run.result.inventory, out / "inventory.csv")
+    write_csv(run.result.service, out / "service.csv")
+    if not run.forecast.panel.scores.empty:
+        write_csv(run.forecast.panel.scores, out / "forecast_selection.csv")
+    run.timings["write"] = time.perf_counter() - t
+    write_json(summary_dict(run), out / "summary.json")
+    return out

@@ -1,0 +1,1 @@
+"""Rendering of runs for people: terminal summaries (HTML and Excel views come later)."""

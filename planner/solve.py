@@ -96,6 +96,18 @@ def _scatter(
     return out
 
 
+def _fill_absent(model: pyo.ConcreteModel, values: dict[str, np.ndarray], positions) -> None:
+    """Variables the compiler left out (fixed ones, or ones in no constraint) keep their value."""
+    for comp in model.component_objects(pyo.Var, descend_into=True):
+        idx, _, size = positions[comp.local_name]
+        present = np.zeros(size, bool)
+        present[idx] = True
+        missing = np.flatnonzero(~present)
+        for k in missing.tolist():
+            v = comp[k]
+            values[comp.local_name][k] = v.value if v.value is not None else (v.lb or 0.0)
+
+
 def _var_sizes(model: pyo.ConcreteModel) -> dict[str, int]:
     return {v.local_name: len(v) for v in model.component_objects(pyo.Var, descend_into=True)}
 
@@ -220,7 +232,9 @@ def solve_model(
         objective = float(info.objective_function_value)
         gap = float(info.mip_gap) if integer.any() else 0.0
         col_value = np.asarray(sol.col_value)
-        values = _scatter(col_value, _component_positions(sf.columns, _var_sizes(model)))
+        positions = _component_positions(sf.columns, _var_sizes(model))
+        values = _scatter(col_value, positions)
+        _fill_absent(model, values, positions)
         if sol.dual_valid and not integer.any():
             rows = (r.constraint for r in sf.rows)
             duals = _scatter(

@@ -1,5 +1,6 @@
 """Invariants of scenarios and plans."""
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -53,7 +54,7 @@ def test_identical_paths_give_one_scenario():
 
 
 def _total_orders(data):
-    result, _, sol = solve(data)
+    _result, _, sol = solve(data)
     return sol.first.sum() + (data.prob @ sol.recourse).sum()
 
 
@@ -64,16 +65,14 @@ def test_higher_shortage_cost_never_lowers_total_orders(seed):
         _total_orders(replace(data, shortage_cost=data.shortage_cost * m))
         for m in (0.3, 0.6, 1.0, 2.0, 4.0)
     ]
-    assert all(b >= a - 1e-6 * max(1.0, a) for a, b in zip(totals, totals[1:], strict=False)), (
-        totals
-    )
+    assert all(b >= a - 1e-6 * max(1.0, a) for a, b in itertools.pairwise(totals)), totals
     assert totals[-1] > totals[0]  # and it does move
 
 
 def test_one_scenario_at_the_mean_is_the_deterministic_lp():
     data = synthetic_model_data(8, 2, 2, 10, 15, seed=4)
     ev = data.with_scenarios(data.demand.mean(axis=0, keepdims=True), np.ones(1))
-    result, res, sol = solve(ev)
+    _result, res, sol = solve(ev)
     # the deterministic LP stated independently (sparse matrix straight to highspy)
     ref = solve_reference(ev)
     assert ref["status"] == "Optimal"
@@ -99,7 +98,7 @@ def test_stochastic_plan_is_never_worse_than_the_ev_plan_on_the_same_scenarios()
     from planner.model.build import build_model
     from planner.solve import solve_model
 
-    model, lay = build_model(data)
+    model, _lay = build_model(data)
     for k, v in enumerate(sol_ev.first):
         model.order_first[k].fix(float(v))
     res_eev = solve_model(model)

@@ -177,10 +177,10 @@ def solve_plan(
 def _solve_failure(res: SolveResult, options: SolverOptions) -> Exception:
     if res.status is SolveStatus.INFEASIBLE:
         return InfeasibleError(
-            "the model is infeasible: no plan satisfies the hard constraints together "
-            "(stock balance with lead times, warehouse capacity, supplier capacity). "
-            "Shortages are allowed, so a conflict comes from capacities that stock already on "
-            "hand or on order cannot respect.",
+            "the model is infeasible: no plan satisfies the hard constraints together. "
+            "Constraint families involved: stock_balance, warehouse_capacity, supplier_capacity. "
+            "Shortages are allowed and forced overflow is priced, so check capacities that are "
+            "negative or zero where stock must pass through.",
             families=("stock_balance", "warehouse_capacity", "supplier_capacity"),
         )
     if res.status is SolveStatus.UNBOUNDED:

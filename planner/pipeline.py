@@ -156,6 +156,29 @@ def check_supported(scenario: Scenario) -> None:
         raise ConfigError(problems)
 
 
+def unused_data_notes(dataset: Dataset) -> list[str]:
+    """Data this version reads and validates but does not plan with: say so, never silently."""
+    notes = []
+    supply = dataset.supply
+    for column, what in (
+        ("fixed_order_cost", "fixed order costs"),
+        ("moq", "minimum order quantities"),
+        ("order_multiple", "order multiples"),
+        ("lead_time_sd_weeks", "lead-time variability"),
+    ):
+        used = int((supply[column].fillna(0) > 0).sum())
+        if used:
+            notes.append(f"supply: {used} lane(s) set {column}; {what} are not modelled by this version")
+    if not dataset.transfers.empty:
+        notes.append(f"transfers: {len(dataset.transfers)} lane(s) given; transfers are not modelled by this version")
+    if not dataset.events.empty:
+        notes.append(
+            f"events: {len(dataset.events)} known future promotion/price row(s) given; "
+            "the forecasting models of this version do not use them"
+        )
+    return notes
+
+
 def solve_plan(
     data: ModelData, options: SolverOptions
 ) -> tuple[object, object, SolveResult, dict[str, float]]:
@@ -244,7 +267,7 @@ def plan_scenario(
         solve=res,
         result=result,
         timings=timings,
-        notes=notes.lines + result.warnings,
+        notes=unused_data_notes(dataset) + notes.lines + result.warnings,
         overrides=list(overrides or []),
     )
 

@@ -239,3 +239,19 @@ def test_demo_then_validate_and_forecast(tmp_path):
     fc = pd.read_csv(tmp_path / "fc" / "forecast.csv")
     assert list(fc.columns) == FORECAST_COLS
     assert fc["week"].nunique() == 4
+
+
+def test_data_the_model_does_not_use_is_reported_not_silently_ignored(tmp_path):
+    t = minimal_tables()
+    supply = t["supply"].copy()
+    supply["moq"] = 0
+    supply.loc[0, "moq"] = 50
+    ds = write_minimal_dataset(tmp_path / "data", supply=supply)
+    scen = write_scenario(tmp_path, ds)
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["plan", str(scen), "--out", str(out)])
+    assert res.exit_code == 0
+    notes = json.loads((out / "summary.json").read_text())["notes"]
+    assert any("moq" in n and "not modelled" in n for n in notes)
+    assert any(n.startswith("transfers:") for n in notes)
+    assert "warning: supply: 1 lane(s) set moq" in res.output

@@ -1,0 +1,38 @@
+"""Demand forecasting: sales history -> demand distributions (mean, quantiles, sample paths).
+
+`forecast_panel` forecasts many series as arrays, `forecast_frame` a long frame (id, ds, y),
+`read_forecast_file` turns forecasts given by the user into the same `PanelForecast`.
+Models follow the `Forecaster` contract and are listed in `MODELS` by scenario-file name.
+"""
+
+from planner.forecast import ets, intermittent, naive  # noqa: F401  (register the models)
+from planner.forecast.api import PanelForecast, forecast_frame, forecast_panel
+from planner.forecast.base import (
+    MODELS,
+    PANEL_MODELS,
+    Forecaster,
+    PanelForecaster,
+    make_model,
+    model_names,
+    register,
+)
+from planner.forecast.file import read_forecast_file, series_id
+from planner.forecast.selection import Selection, demand_class, select_model
+
+__all__ = [
+    "MODELS",
+    "PANEL_MODELS",
+    "Forecaster",
+    "PanelForecast",
+    "PanelForecaster",
+    "Selection",
+    "demand_class",
+    "forecast_frame",
+    "forecast_panel",
+    "make_model",
+    "model_names",
+    "read_forecast_file",
+    "register",
+    "select_model",
+    "series_id",
+]

@@ -3,7 +3,6 @@ dispatch, frequency inference and the errors users see."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -123,14 +122,11 @@ def test_option_and_series_errors():
     assert "'c'" in str(err.value)
 
 
-def test_auto_on_a_demo_sized_panel_is_fast():
-    """The demo: 120 weekly series of 156 weeks, horizon 12, 500 paths, model auto with its
-    backtest. Measured about 3.5 s on one core of the 2-core machine; the limit leaves room
-    for a loaded machine."""
+def test_auto_on_a_demo_sized_panel_mixes_model_families():
+    """The demo's shape: 120 weekly series of 156 weeks, horizon 12, 500 paths, model auto with
+    its backtest (speed is measured in benchmarks, never asserted here)."""
     series = panel_series(120, seed=5)
-    start = time.perf_counter()
     result = forecast_panel(series, [f"s{i}" for i in range(120)], H)
-    assert time.perf_counter() - start < 20.0
     assert {"croston", "tsb"} & set(result.model) and {"ets", "seasonal_naive"} & set(result.model)
 
 

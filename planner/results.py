@@ -292,7 +292,7 @@ def _bottleneck_message(b: dict) -> str:
     what = "warehouse" if b["constraint"] == "warehouse_capacity" else "supplier"
     unit = "m3 of space" if what == "warehouse" else "unit of weekly capacity"
     weeks = b["weeks"]
-    span = weeks[0] if len(weeks) == 1 else f"{weeks[0]} .. {weeks[-1]} ({len(weeks)} weeks)"
+    span = ", ".join(weeks) if len(weeks) <= 3 else f"{len(weeks)} weeks from {weeks[0]} to {weeks[-1]}"
     return (
         f"{what} {b['name']} is full in {span}: one more {unit} there is worth up to "
         f"{b['max_shadow_price']:.2f} in expected cost"

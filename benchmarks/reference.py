@@ -37,7 +37,7 @@ def _forced_overflow(d: ModelData) -> np.ndarray:
     vol = np.zeros((len(d.warehouses), d.n_weeks))
     for i in range(d.n_series):
         vol[d.series_warehouse[i]] += cum[i] * d.volume[i]
-    w, t = np.nonzero(vol > d.warehouse_capacity[:, None] + 1e-9)
+    w, t = np.nonzero(vol > d.warehouse_capacity + 1e-9)
     return np.column_stack([w, t])
 
 
@@ -124,12 +124,14 @@ def build_reference(d: ModelData) -> ReferenceLP:
 
     # ---- warehouse capacity rows for every limited warehouse with members
     for w in range(len(d.warehouses)):
-        cap = d.warehouse_capacity[w]
         members = np.flatnonzero(d.series_warehouse == w)
-        if not np.isfinite(cap) or len(members) == 0:
+        if len(members) == 0:
             continue
         for s in range(S):
             for t in range(T):
+                cap = d.warehouse_capacity[w, t]
+                if not np.isfinite(cap):
+                    continue
                 add(
                     np.full(len(members), n_rows),
                     off_I + (s * n + members) * T + t,
@@ -146,19 +148,20 @@ def build_reference(d: ModelData) -> ReferenceLP:
     sup_fs = d.lane_supplier[fs_l]
     sup_rc = d.lane_supplier[rc_l]
     for q in range(len(d.suppliers)):
-        cap = d.supplier_capacity[q]
-        if not np.isfinite(cap):
-            continue
         for t in range(F):
+            cap = d.supplier_capacity[q, t]
             k = np.flatnonzero((sup_fs == q) & (fs_t == t))
+            if not np.isfinite(cap):
+                continue
             if len(k):
                 add(np.full(len(k), n_rows), k, 1.0)
                 row_lo.append([-np.inf])
                 row_hi.append([cap])
                 n_rows += 1
         for t in range(F, T):
+            cap = d.supplier_capacity[q, t]
             k = np.flatnonzero((sup_rc == q) & (rc_t == t))
-            if not len(k):
+            if not len(k) or not np.isfinite(cap):
                 continue
             for s in range(S):
                 add(np.full(len(k), n_rows), off_y + s * n_rc + k, 1.0)

@@ -276,12 +276,14 @@ def _group_binding(kind, label, names, agg, data, tol, *, capacity, usage, unit)
                 str(data.weeks[t].date()): round(v, 6) for t, v in sorted(weeks.items())
             },
             "max_shadow_price": round(max(weeks.values()), 6),
-            "capacity": float(capacity[k]),
+            "capacity_by_week": {
+                str(data.weeks[t].date()): float(capacity[k, t]) for t in sorted(weeks)
+            },
             "unit": unit,
         }
         if usage is not None:
             entry["expected_utilisation_by_week"] = {
-                str(data.weeks[t].date()): round(float(usage[k, t] / capacity[k]), 4)
+                str(data.weeks[t].date()): round(float(usage[k, t] / capacity[k, t]), 4)
                 for t in sorted(weeks)
             }
         out.append(entry)
@@ -292,7 +294,11 @@ def _bottleneck_message(b: dict) -> str:
     what = "warehouse" if b["constraint"] == "warehouse_capacity" else "supplier"
     unit = "m3 of space" if what == "warehouse" else "unit of weekly capacity"
     weeks = b["weeks"]
-    span = ", ".join(weeks) if len(weeks) <= 3 else f"{len(weeks)} weeks from {weeks[0]} to {weeks[-1]}"
+    span = (
+        ", ".join(weeks)
+        if len(weeks) <= 3
+        else f"{len(weeks)} weeks from {weeks[0]} to {weeks[-1]}"
+    )
     return (
         f"{what} {b['name']} is full in {span}: one more {unit} there is worth up to "
         f"{b['max_shadow_price']:.2f} in expected cost"

@@ -88,7 +88,7 @@ def forced_overflow(data: ModelData) -> np.ndarray:
     W = len(data.warehouses)
     vol = np.zeros((W, data.n_weeks))
     np.add.at(vol, data.series_warehouse, forced_units * data.volume[:, None])
-    w, t = np.nonzero(vol > cap[:, None] + 1e-9)
+    w, t = np.nonzero(vol > cap + 1e-9)
     return np.column_stack([w, t]).astype(np.int64)
 
 
@@ -169,12 +169,17 @@ def add_stock_balance(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> Non
 
 def add_warehouse_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
     """sum_{i in w} vol_i I_{i,t,s} - O_{w,t,s} <= cap_w for every limited warehouse."""
-    cap = data.warehouse_capacity
-    limited = [w for w in range(len(cap)) if np.isfinite(cap[w])]
-    rows = [(w, t, s) for s in range(lay.S) for w in limited for t in range(lay.T)]
+    cap = data.warehouse_capacity  # (W, T)
+    rows = [
+        (w, t, s)
+        for s in range(lay.S)
+        for w in range(cap.shape[0])
+        for t in range(lay.T)
+        if np.isfinite(cap[w, t])
+    ]
     if not rows:
         return
-    members = {w: np.flatnonzero(data.series_warehouse == w).tolist() for w in limited}
+    members = {w: np.flatnonzero(data.series_warehouse == w).tolist() for w in range(cap.shape[0])}
     vol = data.volume.tolist()
     ov_pos = {(int(w), int(t)): j for j, (w, t) in enumerate(lay.overflow_wt)}
     n_ov = len(lay.overflow_wt)
@@ -194,7 +199,7 @@ def add_warehouse_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -
         j = ov_pos.get((w, t))
         if j is not None:
             expr = expr - over[s * n_ov + j]
-        return expr <= float(cap[w])
+        return expr <= float(cap[w, t])
 
     m.warehouse_capacity_rows = rows
     m.warehouse_capacity = pyo.Constraint(range(len(rows)), rule=rule)
@@ -202,7 +207,7 @@ def add_warehouse_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -
 
 def add_supplier_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
     """sum_{l of q} x_{l,t} <= cap_q (t < F) and sum_{l of q} y_{l,t,s} <= cap_q (t >= F)."""
-    cap = data.supplier_capacity
+    cap = data.supplier_capacity  # (Q, T)
     if not np.isfinite(cap).any():
         return
     fs_groups = _group(data.lane_supplier[lay.fs_lane], lay.fs_week, cap)
@@ -213,12 +218,12 @@ def add_supplier_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) ->
 
     def first_rule(_m, r):
         q, t = fs_rows[r]
-        return sum(x[k] for k in fs_groups[q, t]) <= float(cap[q])
+        return sum(x[k] for k in fs_groups[q, t]) <= float(cap[q, t])
 
     def recourse_rule(_m, r):
         q, t, s = rc_rows[r]
         base = s * n_rc
-        return sum(y[base + p] for p in rc_groups[q, t]) <= float(cap[q])
+        return sum(y[base + p] for p in rc_groups[q, t]) <= float(cap[q, t])
 
     m.supplier_capacity_first_rows = fs_rows
     m.supplier_capacity_rows = rc_rows
@@ -231,7 +236,7 @@ def _group(
 ) -> dict[tuple[int, int], list[int]]:
     groups: dict[tuple[int, int], list[int]] = {}
     for k, (q, t) in enumerate(zip(supplier.tolist(), week.tolist(), strict=True)):
-        if np.isfinite(cap[q]):
+        if np.isfinite(cap[q, t]):
             groups.setdefault((q, t), []).append(k)
     return groups
 

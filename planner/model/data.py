@@ -48,15 +48,29 @@ class ModelData:
     demand: np.ndarray  # (S, n, T) demand scenarios
     prob: np.ndarray  # (S,) scenario probabilities, sum 1
     warehouses: tuple[str, ...]
-    warehouse_capacity: np.ndarray  # (W,) volume, inf = unlimited
+    warehouse_capacity: np.ndarray  # (W, T) volume, inf = unlimited; (W,) is broadcast over weeks
     suppliers: tuple[str, ...]
-    supplier_capacity: np.ndarray  # (Q,) units per week over all lanes, inf = unlimited
+    supplier_capacity: (
+        np.ndarray
+    )  # (Q, T) units per week over all lanes, inf = unlimited; (Q,) broadcast
     frozen_weeks: int = 1
     backorder: bool = False
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         S, n, T = self.demand.shape
+        for name, size in (
+            ("warehouse_capacity", len(self.warehouses)),
+            ("supplier_capacity", len(self.suppliers)),
+        ):
+            cap = np.asarray(getattr(self, name), dtype=float)
+            if cap.ndim == 1:
+                cap = np.repeat(cap[:, None], T, axis=1)
+            if cap.shape != (size, T):
+                raise ValueError(
+                    f"{name} must have shape ({size},) or ({size}, {T}); got {cap.shape}"
+                )
+            object.__setattr__(self, name, cap)
         if len(self.weeks) != T or len(self.series) != n:
             raise ValueError("demand shape does not match weeks and series")
         if self.prob.shape != (S,) or abs(float(self.prob.sum()) - 1.0) > 1e-9:

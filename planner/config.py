@@ -70,6 +70,16 @@ class PlanConfig(_Section):
         return self
 
 
+class CleaningConfig(_Section):
+    """History cleaning before forecasting; every change is counted in the quality report."""
+
+    outliers: bool = Field(True, description="Cap outliers (robust z-score above the threshold).")
+    outlier_threshold: float = Field(
+        5.0, gt=0, description="Robust z-score above which a week is capped."
+    )
+    censored: bool = Field(True, description="Re-estimate demand in stockout (censored) weeks.")
+
+
 class ForecastConfig(_Section):
     """How demand distributions are made."""
 
@@ -79,6 +89,14 @@ class ForecastConfig(_Section):
     scenarios: int = Field(50, ge=1, le=10_000, description="Joint scenarios kept after reduction.")
     seed: int = Field(7, description="Random seed: same seed, same plan.")
     file: Path | None = Field(None, description="Forecast table read when model is `file`.")
+    candidates: list[str] | None = Field(
+        None,
+        description="Models `auto` may choose from (default: every model suited to the series).",
+    )
+    calibrate: bool = Field(
+        True, description="Calibrate quantiles and paths on backtest residuals."
+    )
+    cleaning: CleaningConfig = CleaningConfig()
 
     @model_validator(mode="after")
     def _file_given(self) -> ForecastConfig:
@@ -89,6 +107,19 @@ class ForecastConfig(_Section):
                 f"forecast.scenarios ({self.scenarios}) must not exceed forecast.paths ({self.paths})"
             )
         return self
+
+
+class BacktestConfig(_Section):
+    """Rolling-origin evaluation settings of `planner backtest`."""
+
+    folds: int = Field(4, ge=1, le=52, description="Number of forecast origins.")
+    step: int = Field(4, ge=1, description="Weeks between origins.")
+    horizon: int | None = Field(
+        None, ge=1, description="Weeks forecast at each origin (default: plan horizon)."
+    )
+    models: list[str] | None = Field(
+        None, description="Models evaluated (default: every registered model)."
+    )
 
 
 class CostsConfig(_Section):
@@ -167,6 +198,7 @@ class Scenario(_Section):
     extends: str | None = Field(None, description="Parent scenario file.")
     plan: PlanConfig = PlanConfig()
     forecast: ForecastConfig = ForecastConfig()
+    backtest: BacktestConfig = BacktestConfig()
     costs: CostsConfig = CostsConfig()
     risk: RiskConfig = RiskConfig()
     budget_per_week: float | None = Field(None, gt=0)

@@ -59,6 +59,9 @@ class PlanConfig(_Section):
     terminal_value: Literal["unit_cost", "zero"] = Field(
         "unit_cost", description="Value of stock left at the end of the horizon."
     )
+    value_of_information: bool = Field(
+        True, description="Also solve the EV and wait-and-see problems to report VSS and EVPI."
+    )
 
     @model_validator(mode="after")
     def _frozen_within_horizon(self) -> PlanConfig:

@@ -30,6 +30,7 @@ from planner.output import write_csv, write_json
 from planner.results import PlanResult, summarise
 from planner.scenarios import ScenarioSet, build_scenarios
 from planner.solve import SolveResult, SolverOptions, SolveStatus, solve_model
+from planner.value import value_of_information
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
 
@@ -71,6 +72,7 @@ class PlanRun:
     timings: dict[str, float]
     notes: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    value: dict | None = None  # VSS / EVPI
 
 
 def _quiet(_: str) -> None:
@@ -129,48 +131,21 @@ def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
 
 
 def check_supported(scenario: Scenario) -> None:
-    """Refuse settings whose model features this version does not implement yet."""
+    """Refuse settings whose features this version does not implement yet."""
     from planner.errors import ConfigError, Problem
 
-    src = str(scenario.source or "scenario")
-    problems = []
-    if scenario.risk.service_level is not None:
-        problems.append(
-            Problem(src, "risk.service_level is not supported by this version", fix="remove it")
-        )
-    if scenario.risk.cvar_weight:
-        problems.append(
-            Problem(src, "risk.cvar_weight is not supported by this version", fix="set it to 0")
-        )
-    if scenario.budget_per_week is not None:
-        problems.append(
-            Problem(src, "budget_per_week is not supported by this version", fix="remove it")
-        )
     if scenario.whatif:
-        problems.append(
+        src = str(scenario.source or "scenario")
+        raise ConfigError(
             Problem(
                 src, "what-if modifiers are not supported by this version", fix="remove `whatif`"
             )
         )
-    if problems:
-        raise ConfigError(problems)
 
 
 def unused_data_notes(dataset: Dataset) -> list[str]:
     """Data this version reads and validates but does not plan with: say so, never silently."""
     notes = []
-    supply = dataset.supply
-    for column, what in (
-        ("fixed_order_cost", "fixed order costs"),
-        ("moq", "minimum order quantities"),
-        ("order_multiple", "order multiples"),
-        ("lead_time_sd_weeks", "lead-time variability"),
-    ):
-        used = int((supply[column].fillna(0) > 0).sum())
-        if used:
-            notes.append(f"supply: {used} lane(s) set {column}; {what} are not modelled by this version")
-    if not dataset.transfers.empty:
-        notes.append(f"transfers: {len(dataset.transfers)} lane(s) given; transfers are not modelled by this version")
     if not dataset.events.empty:
         notes.append(
             f"events: {len(dataset.events)} known future promotion/price row(s) given; "
@@ -258,6 +233,12 @@ def plan_scenario(
     t = time.perf_counter()
     result = summarise(model, data, layout, res)
     timings["results"] = time.perf_counter() - t
+    value = None
+    if scenario.plan.value_of_information:
+        progress("solving the EV and wait-and-see problems for VSS and EVPI")
+        t = time.perf_counter()
+        value = value_of_information(data, res, solver_options(scenario))
+        timings["vss_evpi"] = time.perf_counter() - t
     return PlanRun(
         scenario=scenario,
         dataset=dataset,
@@ -269,6 +250,7 @@ def plan_scenario(
         timings=timings,
         notes=unused_data_notes(dataset) + notes.lines + result.warnings,
         overrides=list(overrides or []),
+        value=value,
     )
 
 
@@ -284,6 +266,8 @@ def summary_dict(run: PlanRun) -> dict:
             "per_sku": "service.csv",
         },
         "bottlenecks": r.bottlenecks,
+        "risk": r.risk,
+        "value_of_information": run.value,
         "model": {
             "variables": res.n_variables,
             "constraints": res.n_constraints,
@@ -318,6 +302,8 @@ def write_plan(run: PlanRun, out: Path) -> Path:
     write_csv(run.forecast.table(), out / "forecast.csv")
     write_csv(run.result.inventory, out / "inventory.csv")
     write_csv(run.result.service, out / "service.csv")
+    if run.result.transfers is not None:
+        write_csv(run.result.transfers, out / "transfers.csv")
     if not run.forecast.panel.scores.empty:
         write_csv(run.forecast.panel.scores, out / "forecast_selection.csv")
     run.timings["write"] = time.perf_counter() - t

@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner.model.build import Layout, overflow_penalty
 from planner.model.data import ModelData
+from planner.model.stock import late_arrivals
 from planner.solve import SolveResult
 
 COST_KEYS = ("purchase", "logistics", "fixed", "holding", "shortage", "transfer", "terminal")
@@ -29,17 +30,29 @@ class PlanSolution:
     stock: np.ndarray  # (S, n, T)
     short: np.ndarray  # (S, n, T) lost sales, or backlog with backorders
     overflow: np.ndarray  # (S, n_ov)
+    placed_first: np.ndarray  # (n_fs_setup,) order placed (0/1) where a setup is modelled
+    placed: np.ndarray  # (S, n_rc_setup)
+    transfer: np.ndarray  # (S, n_tr)
 
     @classmethod
     def from_result(cls, res: SolveResult, lay: Layout) -> PlanSolution:
         v = res.values
         shape = (lay.S, lay.n, lay.T)
+
+        def get(name: str, size: int) -> np.ndarray:
+            return v.get(name, np.zeros(size))
+
         return cls(
-            first=v.get("order_first", np.zeros(lay.n_fs)),
-            recourse=v.get("order", np.zeros(lay.S * lay.n_rc)).reshape(lay.S, lay.n_rc),
+            first=get("order_first", lay.n_fs),
+            recourse=get("order", lay.S * lay.n_rc).reshape(lay.S, lay.n_rc),
             stock=v["stock"].reshape(shape),
             short=v["short"].reshape(shape),
-            overflow=v.get("overflow", np.zeros(0)).reshape(lay.S, len(lay.overflow_wt)),
+            overflow=get("overflow", 0).reshape(lay.S, len(lay.overflow_wt)),
+            placed_first=np.round(get("placed_first", len(lay.fs_setup))),
+            placed=np.round(get("placed", lay.S * len(lay.rc_setup))).reshape(
+                lay.S, len(lay.rc_setup)
+            ),
+            transfer=get("transfer", lay.S * lay.n_tr).reshape(lay.S, lay.n_tr),
         )
 
 
@@ -55,6 +68,8 @@ class PlanResult:
     bottlenecks: list[dict]
     warnings: list[str] = field(default_factory=list)
     scenario_costs: np.ndarray | None = None  # (S,) total cost per scenario
+    transfers: pd.DataFrame | None = None
+    risk: dict | None = None
 
 
 def unmet_demand(data: ModelData, sol: PlanSolution) -> np.ndarray:
@@ -64,41 +79,50 @@ def unmet_demand(data: ModelData, sol: PlanSolution) -> np.ndarray:
     return sol.short
 
 
+def scenario_cost_components(
+    data: ModelData, lay: Layout, sol: PlanSolution
+) -> dict[str, np.ndarray]:
+    """Cost of every component in every scenario, shape (S,) each."""
+    price, ship = data.unit_price, data.shipping_cost
+    fixed = data.fixed_order_cost
+    v = data.terminal_value
+    fs_late, rc_late = late_arrivals(data, lay)
+    fs_series = data.lane_series[lay.fs_lane]
+    rc_series = data.lane_series[lay.rc_lane]
+    late_credit = (sol.first[:, None] * fs_late * v[fs_series][:, None]).sum(axis=0)
+    late_credit = late_credit + (sol.recourse * rc_late * v[rc_series][None, :]).sum(axis=1)
+    out = {
+        "purchase": sol.first @ price[lay.fs_lane] + sol.recourse @ price[lay.rc_lane],
+        "logistics": sol.first @ ship[lay.fs_lane] + sol.recourse @ ship[lay.rc_lane],
+        "fixed": sol.placed_first @ fixed[lay.fs_lane[lay.fs_setup]]
+        + sol.placed @ fixed[lay.rc_lane[lay.rc_setup]],
+        "holding": np.einsum("sit,i->s", sol.stock, data.holding_cost),
+        "shortage": np.einsum("sit,i->s", sol.short, data.shortage_cost),
+        "transfer": sol.transfer @ data.transfers.cost[lay.tr_route]
+        if lay.n_tr
+        else np.zeros(lay.S),
+        "terminal": -(sol.stock[:, :, -1] @ v) - late_credit,
+    }
+    if sol.overflow.size:
+        out["capacity_overflow_penalty"] = sol.overflow.sum(axis=1) * overflow_penalty(data)
+    return {k: np.broadcast_to(np.asarray(val, float), (lay.S,)) for k, val in out.items()}
+
+
+def cvar(costs: np.ndarray, prob: np.ndarray, alpha: float) -> float:
+    """CVaR_alpha of a discrete cost distribution: min_eta eta + E[(X - eta)^+] / (1 - alpha)."""
+    return float(min(eta + prob @ np.maximum(costs - eta, 0.0) / (1 - alpha) for eta in costs))
+
+
 def cost_components(
     data: ModelData, lay: Layout, sol: PlanSolution
 ) -> tuple[dict[str, float], np.ndarray]:
     """Expected cost by component, and the total cost of each scenario."""
+    per = scenario_cost_components(data, lay, sol)
     p = data.prob
-    price, ship = data.unit_price, data.shipping_cost
-    first_purchase = float(sol.first @ price[lay.fs_lane])
-    first_ship = float(sol.first @ ship[lay.fs_lane])
-    rc_purchase = sol.recourse @ price[lay.rc_lane]  # (S,)
-    rc_ship = sol.recourse @ ship[lay.rc_lane]
-    holding = np.einsum("sit,i->s", sol.stock, data.holding_cost)
-    shortage = np.einsum("sit,i->s", sol.short, data.shortage_cost)
-    terminal = -(sol.stock[:, :, -1] @ data.terminal_value)
-    overflow = sol.overflow.sum(axis=1) * (overflow_penalty(data) if sol.overflow.size else 0.0)
-    per_scenario = (
-        first_purchase
-        + first_ship
-        + rc_purchase
-        + rc_ship
-        + holding
-        + shortage
-        + terminal
-        + overflow
-    )
-    costs = {
-        "purchase": first_purchase + float(p @ rc_purchase),
-        "logistics": first_ship + float(p @ rc_ship),
-        "fixed": 0.0,
-        "holding": float(p @ holding),
-        "shortage": float(p @ shortage),
-        "transfer": 0.0,
-        "terminal": float(p @ terminal),
-    }
-    if sol.overflow.size and float(p @ overflow) > 0:
-        costs["capacity_overflow_penalty"] = float(p @ overflow)
+    costs = {k: float(p @ per[k]) for k in COST_KEYS}
+    if "capacity_overflow_penalty" in per and float(p @ per["capacity_overflow_penalty"]) > 0:
+        costs["capacity_overflow_penalty"] = float(p @ per["capacity_overflow_penalty"])
+    per_scenario = np.sum([per[k] for k in per], axis=0)
     return costs, per_scenario
 
 
@@ -122,15 +146,30 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.n
 
 
 def orders_table(data: ModelData, lay: Layout, sol: PlanSolution) -> pd.DataFrame:
-    """Order lines: first-stage orders (committed) and expected recourse orders (tentative)."""
-    qty = np.concatenate([sol.first, data.prob @ sol.recourse])
+    """Order lines: first-stage orders (committed) and expected recourse orders (tentative).
+
+    line_cost = quantity x (unit price + shipping) + fixed order cost x P(order placed).
+    """
+    p = data.prob
+    placed = np.zeros(lay.n_fs + lay.n_rc)
+    placed[lay.fs_setup] = sol.placed_first
+    if len(lay.rc_setup):
+        placed[lay.n_fs + lay.rc_setup] = p @ sol.placed
+    qty = np.concatenate([sol.first, p @ sol.recourse])
     lane = np.concatenate([lay.fs_lane, lay.rc_lane])
     week = np.concatenate([lay.fs_week, lay.rc_week])
     committed = np.concatenate([np.ones(lay.n_fs, bool), np.zeros(lay.n_rc, bool)])
     keep = qty > 10 ** (-QUANTITY_DECIMALS)
-    lane, week, qty, committed = lane[keep], week[keep], qty[keep], committed[keep]
+    lane, week, qty, committed, placed = (
+        lane[keep],
+        week[keep],
+        qty[keep],
+        committed[keep],
+        placed[keep],
+    )
     lanes = data.lanes
     price = data.unit_price[lane]
+    cost = qty * (price + data.shipping_cost[lane]) + placed * data.fixed_order_cost[lane]
     out = pd.DataFrame(
         {
             "order_week": data.weeks[week].date,
@@ -138,15 +177,38 @@ def orders_table(data: ModelData, lay: Layout, sol: PlanSolution) -> pd.DataFram
             "sku": lanes["sku"].to_numpy()[lane],
             "warehouse": lanes["warehouse"].to_numpy()[lane],
             "quantity": np.round(qty, QUANTITY_DECIMALS),
-            "arrival_week": data.weeks[week + data.lead_time[lane]].date,
+            "arrival_week": (
+                data.weeks[0] + pd.to_timedelta(7 * (week + data.lead_time[lane]), unit="D")
+            ).date,
             "unit_price": price,
-            "line_cost": np.round(qty * (price + data.shipping_cost[lane]), 2),
+            "line_cost": np.round(cost, 2),
             "committed": committed,
         }
     )
     return out.sort_values(
         ["order_week", "supplier", "sku", "warehouse"], kind="stable"
     ).reset_index(drop=True)
+
+
+def transfers_table(data: ModelData, lay: Layout, sol: PlanSolution) -> pd.DataFrame | None:
+    """Expected transfers: week, sku, from_warehouse, to_warehouse, quantity_mean."""
+    if data.transfers is None or len(data.transfers) == 0:
+        return None
+    tr = data.transfers
+    qty = data.prob @ sol.transfer if lay.n_tr else np.zeros(0)
+    keep = qty > 10 ** (-QUANTITY_DECIMALS)
+    r, t = lay.tr_route[keep], lay.tr_week[keep]
+    sku = data.series["sku"].to_numpy()
+    wh = data.series["warehouse"].to_numpy()
+    return pd.DataFrame(
+        {
+            "week": data.weeks[t].date,
+            "sku": sku[tr.from_series[r]],
+            "from_warehouse": wh[tr.from_series[r]],
+            "to_warehouse": wh[tr.to_series[r]],
+            "quantity_mean": np.round(qty[keep], QUANTITY_DECIMALS),
+        }
+    )
 
 
 def inventory_table(data: ModelData, sol: PlanSolution) -> pd.DataFrame:
@@ -244,6 +306,26 @@ def bottlenecks(
             usage=None,
             unit="units/week",
         )
+    for comp in ("budget_first", "budget"):
+        if comp not in duals:
+            continue
+        rows = getattr(model, f"{comp}_rows")
+        agg = {}
+        for row, d in zip(rows, duals[comp], strict=True):
+            t = row if isinstance(row, int) else row[0]
+            agg[0, t] = agg.get((0, t), 0.0) - d
+        budget = np.full((1, data.n_weeks), float(data.budget_per_week))
+        out += _group_binding(
+            "budget",
+            "budget",
+            ("weekly purchase budget",),
+            agg,
+            data,
+            tol,
+            capacity=budget,
+            usage=None,
+            unit="currency/week",
+        )
     merged: dict[tuple[str, str], dict] = {}
     for b in out:  # first-stage and recourse weeks of one supplier belong together
         key = (b["constraint"], b["name"])
@@ -291,8 +373,19 @@ def _group_binding(kind, label, names, agg, data, tol, *, capacity, usage, unit)
 
 
 def _bottleneck_message(b: dict) -> str:
+    weeks = b["weeks"]
+    span = (
+        ", ".join(weeks)
+        if len(weeks) <= 3
+        else f"{len(weeks)} weeks from {weeks[0]} to {weeks[-1]}"
+    )
+    if b["constraint"] == "budget":
+        return (
+            f"the weekly purchase budget is spent in full in {span}: one more unit of budget "
+            f"there is worth up to {b['max_shadow_price']:.2f} in expected cost"
+        )
     what = "warehouse" if b["constraint"] == "warehouse_capacity" else "supplier"
-    unit = "m3 of space" if what == "warehouse" else "unit of weekly capacity"
+    unit = "unit of volume" if what == "warehouse" else "unit of weekly capacity"
     weeks = b["weeks"]
     span = (
         ", ".join(weeks)
@@ -309,11 +402,23 @@ def summarise(model, data: ModelData, lay: Layout, res: SolveResult) -> PlanResu
     sol = PlanSolution.from_result(res, lay)
     costs, per_scenario = cost_components(data, lay, sol)
     total = sum(costs.values())
-    if abs(total - res.objective) > 1e-6 * max(1.0, abs(res.objective)) + 1e-4:
+    risk = None
+    if data.cvar_weight > 0:
+        value = cvar(per_scenario, data.prob, data.cvar_alpha)
+        risk = {
+            "cvar_alpha": data.cvar_alpha,
+            "cvar_weight": data.cvar_weight,
+            "cvar": value,
+            "expected_cost": total,
+        }
+        total += data.cvar_weight * value
+    tol = max(1e-6 * max(1.0, abs(res.objective)), 1e-4)
+    if res.n_integers:
+        tol = max(tol, 1e-4 * max(1.0, abs(res.objective)))  # integrality tolerance of the MILP
+    if abs(total - res.objective) > tol:
         raise RuntimeError(
             f"cost accounting ({total:.6f}) disagrees with the solver objective ({res.objective:.6f})"
         )
-    service = service_table(data, sol)
     p = data.prob
     unmet = unmet_demand(data, sol)
     total_demand = float(p @ data.demand.sum(axis=(1, 2)))
@@ -328,7 +433,7 @@ def summarise(model, data: ModelData, lay: Layout, res: SolveResult) -> PlanResu
     return PlanResult(
         orders=orders_table(data, lay, sol),
         inventory=inventory_table(data, sol),
-        service=service,
+        service=service_table(data, sol),
         costs={k: round(v, 4) for k, v in costs.items()},
         objective=float(res.objective),
         fill_rate=fill,
@@ -336,4 +441,6 @@ def summarise(model, data: ModelData, lay: Layout, res: SolveResult) -> PlanResu
         bottlenecks=bottlenecks(model, data, res, sol),
         warnings=warnings,
         scenario_costs=per_scenario,
+        transfers=transfers_table(data, lay, sol),
+        risk=risk,
     )

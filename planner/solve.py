@@ -74,7 +74,8 @@ def _component_positions(
         if name is None:
             name = name_of[key] = parent.local_name
         names.append(name)
-        index.append(obj.index())
+        idx = obj.index()
+        index.append(0 if idx is None else idx)  # scalar components have index None
     names_arr = np.asarray(names, dtype=object)
     index_arr = np.asarray(index, dtype=np.int64)
     out = {}
@@ -104,7 +105,7 @@ def _fill_absent(model: pyo.ConcreteModel, values: dict[str, np.ndarray], positi
         present[idx] = True
         missing = np.flatnonzero(~present)
         for k in missing.tolist():
-            v = comp[k]
+            v = comp[k] if comp.is_indexed() else comp
             values[comp.local_name][k] = v.value if v.value is not None else (v.lb or 0.0)
 
 
@@ -191,6 +192,26 @@ def run_highs(
     return h, time.perf_counter() - t0
 
 
+def _fixed_integer_duals(
+    lp: highspy.HighsLp, integer: np.ndarray, col_value: np.ndarray, options: SolverOptions
+) -> np.ndarray | None:
+    """Row duals of the LP with every integer variable fixed at its MILP value (the usual way
+    to price the constraints of a MILP plan); None if that LP does not solve."""
+    fixed = np.round(col_value[integer])
+    lo = np.asarray(lp.col_lower_, dtype=float).copy()
+    hi = np.asarray(lp.col_upper_, dtype=float).copy()
+    lo[integer] = fixed
+    hi[integer] = fixed
+    lp.col_lower_ = lo
+    lp.col_upper_ = hi
+    lp.integrality_ = []
+    h, _ = run_highs(lp, options, 0)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    return np.asarray(sol.row_dual) if sol.dual_valid else None
+
+
 def classify(h: highspy.Highs, has_integers: bool) -> SolveStatus:
     ms = h.getModelStatus()
     S = highspy.HighsModelStatus
@@ -235,11 +256,14 @@ def solve_model(
         positions = _component_positions(sf.columns, _var_sizes(model))
         values = _scatter(col_value, positions)
         _fill_absent(model, values, positions)
-        if sol.dual_valid and not integer.any():
+        row_dual = None
+        if integer.any():
+            row_dual = _fixed_integer_duals(lp, integer, col_value, options)
+        elif sol.dual_valid:
+            row_dual = np.asarray(sol.row_dual)
+        if row_dual is not None:
             rows = (r.constraint for r in sf.rows)
-            duals = _scatter(
-                np.asarray(sol.row_dual), _component_positions(rows, _con_sizes(model))
-            )
+            duals = _scatter(row_dual, _component_positions(rows, _con_sizes(model)))
         if load:
             for v, val in zip(sf.columns, col_value, strict=True):
                 v.set_value(float(val), skip_validation=True)

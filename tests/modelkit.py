@@ -71,13 +71,13 @@ def single_series(
     )
 
 
-def solve(data: ModelData):
+def solve(data: ModelData, options=None):
     """Build, solve and summarise; returns (PlanResult, SolveResult, PlanSolution)."""
     from planner.model.build import build_model
     from planner.results import PlanSolution, summarise
-    from planner.solve import solve_model
+    from planner.solve import SolverOptions, solve_model
 
     model, lay = build_model(data)
-    res = solve_model(model)
+    res = solve_model(model, options or SolverOptions())
     assert res.status.has_solution, res.status
     return summarise(model, data, lay, res), res, PlanSolution.from_result(res, lay)

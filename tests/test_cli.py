@@ -241,17 +241,36 @@ def test_demo_then_validate_and_forecast(tmp_path):
     assert fc["week"].nunique() == 4
 
 
-def test_data_the_model_does_not_use_is_reported_not_silently_ignored(tmp_path):
+def test_moq_and_transfers_from_the_dataset_reach_the_plan(tmp_path):
     t = minimal_tables()
     supply = t["supply"].copy()
-    supply["moq"] = 0
+    supply["moq"] = 0.0
+    supply["order_multiple"] = 0.0
     supply.loc[0, "moq"] = 50
+    supply.loc[1, "order_multiple"] = 12
     ds = write_minimal_dataset(tmp_path / "data", supply=supply)
     scen = write_scenario(tmp_path, ds)
     out = tmp_path / "run"
     res = CliRunner().invoke(main, ["plan", str(scen), "--out", str(out)])
-    assert res.exit_code == 0
-    notes = json.loads((out / "summary.json").read_text())["notes"]
-    assert any("moq" in n and "not modelled" in n for n in notes)
-    assert any(n.startswith("transfers:") for n in notes)
-    assert "warning: supply: 1 lane(s) set moq" in res.output
+    assert res.exit_code == 0, res.output
+    orders = pd.read_csv(out / "orders.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"]["integers"] > 0
+    committed = orders[orders["committed"]]
+    lane0 = supply.iloc[0]
+    q0 = committed[
+        (committed["supplier"] == lane0["supplier"])
+        & (committed["sku"] == lane0["sku"])
+        & (committed["warehouse"] == lane0["warehouse"])
+    ]["quantity"]
+    assert ((q0 == 0) | (q0 >= 50 - 1e-6)).all()
+    lane1 = supply.iloc[1]
+    q1 = committed[
+        (committed["supplier"] == lane1["supplier"])
+        & (committed["sku"] == lane1["sku"])
+        & (committed["warehouse"] == lane1["warehouse"])
+    ]["quantity"]
+    assert (abs(q1 / 12 - (q1 / 12).round()) < 1e-6).all()
+    tr = pd.read_csv(out / "transfers.csv")
+    assert list(tr.columns) == ["week", "sku", "from_warehouse", "to_warehouse", "quantity_mean"]
+    assert any(n.startswith("events:") for n in summary["notes"])

@@ -24,6 +24,19 @@ import numpy as np
 import pandas as pd
 
 
+@dataclass(frozen=True)
+class Transfers:
+    """Transfer routes between two series of one SKU (from one warehouse to another)."""
+
+    from_series: np.ndarray  # (nr,) int
+    to_series: np.ndarray  # (nr,) int
+    cost: np.ndarray  # (nr,) per unit
+    lead_time: np.ndarray  # (nr,) int >= 0
+
+    def __len__(self) -> int:
+        return len(self.from_series)
+
+
 @dataclass(frozen=True, eq=False)
 class ModelData:
     """Inputs of the two-stage replenishment model (see the module docstring for indices)."""
@@ -55,6 +68,18 @@ class ModelData:
     )  # (Q, T) units per week over all lanes, inf = unlimited; (Q,) broadcast
     frozen_weeks: int = 1
     backorder: bool = False
+    # lot sizing per lane: fixed cost per order placed, minimum order quantity, order multiple
+    fixed_order_cost: np.ndarray | None = None  # (nl,) default 0
+    moq: np.ndarray | None = None  # (nl,) default 0
+    order_multiple: np.ndarray | None = None  # (nl,) default 0 = any quantity
+    # realised lead time of each lane in each scenario (stochastic lead times); None = lead_time
+    lead_time_scenarios: np.ndarray | None = None  # (nl, S) int
+    transfers: Transfers | None = None
+    budget_per_week: float | None = None  # purchase value (unit price x quantity) per week
+    service_level: float | None = None  # minimum expected fill rate per SKU
+    service_from_week: np.ndarray | None = None  # (n,) first week the fill-rate target covers
+    cvar_alpha: float = 0.95
+    cvar_weight: float = 0.0
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -83,6 +108,17 @@ class ModelData:
                 raise ValueError(f"{name} must have one entry per lane")
         if (self.lead_time < 0).any():
             raise ValueError("lead times must be >= 0")
+        for name in ("fixed_order_cost", "moq", "order_multiple"):
+            arr = getattr(self, name)
+            arr = np.zeros(nl) if arr is None else np.asarray(arr, dtype=float)
+            if arr.shape != (nl,) or (arr < 0).any():
+                raise ValueError(f"{name} must have one non-negative entry per lane")
+            object.__setattr__(self, name, arr)
+        if self.lead_time_scenarios is not None:
+            lts = np.asarray(self.lead_time_scenarios, dtype=np.int64)
+            if lts.shape != (nl, S) or (lts < 0).any():
+                raise ValueError("lead_time_scenarios must have shape (lanes, scenarios), >= 0")
+            object.__setattr__(self, "lead_time_scenarios", lts)
 
     # ---------------------------------------------------------------- sizes
     @property
@@ -124,6 +160,26 @@ class ModelData:
         return lane[ok].astype(np.int64), week[ok].astype(np.int64)
 
     @property
+    def stochastic_lead_times(self) -> bool:
+        return self.lead_time_scenarios is not None and bool(
+            (self.lead_time_scenarios != self.lead_time[:, None]).any()
+        )
+
+    def arrival_lead(self) -> np.ndarray:
+        """Lead time of each lane in each scenario, (nl, S)."""
+        if self.lead_time_scenarios is not None:
+            return self.lead_time_scenarios
+        return np.repeat(self.lead_time[:, None], self.n_scenarios, axis=1)
+
+    @property
+    def has_lot_sizing(self) -> bool:
+        return bool(
+            (self.fixed_order_cost > 0).any()
+            or (self.moq > 0).any()
+            or (self.order_multiple > 0).any()
+        )
+
+    @property
     def unit_order_cost(self) -> np.ndarray:
         """Purchase plus shipping cost per unit, per lane."""
         return self.unit_price + self.shipping_cost
@@ -132,4 +188,10 @@ class ModelData:
         """The same model on other demand scenarios (e.g. the EV plan's single mean scenario)."""
         from dataclasses import replace
 
-        return replace(self, demand=np.asarray(demand, float), prob=np.asarray(prob, float))
+        demand = np.asarray(demand, float)
+        prob = np.asarray(prob, float)
+        lts = self.lead_time_scenarios
+        if lts is not None and lts.shape[1] != len(prob):
+            # a different scenario set: the mean scenario keeps the nominal lead times
+            lts = None
+        return replace(self, demand=demand, prob=prob, lead_time_scenarios=lts)

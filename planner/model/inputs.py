@@ -14,7 +14,7 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.data import Dataset
-from planner.model.data import ModelData
+from planner.model.data import ModelData, Transfers
 from planner.scenarios import ScenarioSet
 
 
@@ -97,6 +97,13 @@ def make_model_data(
 
     wh_cap = dataset.warehouses["capacity"].to_numpy(float).copy()
     wh_cap -= _unplanned_volume(dataset, key, warehouses, notes)
+    lead = lanes["lead_time_weeks"].to_numpy(np.int64)
+    lead_scen = sample_lead_times(
+        lead,
+        lanes["lead_time_sd_weeks"].to_numpy(float),
+        scenarios.n_scenarios,
+        scenario.forecast.seed,
+    )
 
     return ModelData(
         weeks=weeks,
@@ -104,7 +111,7 @@ def make_model_data(
         lanes=lanes.rename(columns={"lead_time_weeks": "lead_time"}).drop(columns="_series"),
         lane_series=lane_series,
         lane_supplier=lanes["supplier"].map(sup_pos).to_numpy(np.int64),
-        lead_time=lanes["lead_time_weeks"].to_numpy(np.int64),
+        lead_time=lead,
         unit_price=unit_price,
         shipping_cost=shipping,
         holding_cost=items.loc[sku, "holding_cost"].to_numpy(float) * costs.holding_multiplier,
@@ -122,7 +129,56 @@ def make_model_data(
         supplier_capacity=dataset.suppliers["capacity"].to_numpy(float),
         frozen_weeks=scenario.plan.frozen_weeks,
         backorder=scenario.plan.shortage == "backorder",
+        fixed_order_cost=lanes["fixed_order_cost"].to_numpy(float) * costs.logistics_multiplier,
+        moq=lanes["moq"].to_numpy(float),
+        order_multiple=lanes["order_multiple"].to_numpy(float),
+        lead_time_scenarios=lead_scen,
+        transfers=_transfers(dataset, series, costs.logistics_multiplier),
+        budget_per_week=scenario.budget_per_week,
+        service_level=scenario.risk.service_level,
+        cvar_alpha=scenario.risk.cvar_alpha,
+        cvar_weight=scenario.risk.cvar_weight,
         meta={"unit_cost": unit_cost},
+    )
+
+
+def sample_lead_times(
+    lead: np.ndarray, sd: np.ndarray, n_scenarios: int, seed: int
+) -> np.ndarray | None:
+    """Realised lead time of each lane in each scenario: round(L + sd z), at least 0.
+
+    None when no lane has a lead-time standard deviation (fixed lead times)."""
+    if not (sd > 0).any():
+        return None
+    rng = np.random.default_rng([seed, 0x1EAD])
+    z = rng.standard_normal((len(lead), n_scenarios))
+    return np.maximum(0, np.rint(lead[:, None] + sd[:, None] * z)).astype(np.int64)
+
+
+def _transfers(dataset: Dataset, series: pd.DataFrame, multiplier: float) -> Transfers | None:
+    """One route per SKU stocked at both ends of a transfer lane."""
+    tr = dataset.transfers
+    if tr.empty:
+        return None
+    pos = {
+        (s, w): i for i, (s, w) in enumerate(zip(series["sku"], series["warehouse"], strict=True))
+    }
+    frm, to, cost, lead = [], [], [], []
+    for row in tr.itertuples(index=False):
+        for sku in series["sku"].unique():
+            a, b = pos.get((sku, row.from_warehouse)), pos.get((sku, row.to_warehouse))
+            if a is not None and b is not None:
+                frm.append(a)
+                to.append(b)
+                cost.append(float(row.cost_per_unit) * multiplier)
+                lead.append(int(row.lead_time_weeks))
+    if not frm:
+        return None
+    return Transfers(
+        from_series=np.asarray(frm, np.int64),
+        to_series=np.asarray(to, np.int64),
+        cost=np.asarray(cost, float),
+        lead_time=np.asarray(lead, np.int64),
     )
 
 

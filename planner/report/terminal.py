@@ -30,6 +30,19 @@ def plan_summary_text(run: PlanRun) -> str:
         f"expected fill rate {r.fill_rate:.1%}, cycle service level {r.cycle_service_level:.1%}",
         "",
     ]
+    if r.risk:
+        lines.append(
+            f"risk: CVaR{r.risk['cvar_alpha']:.0%} of cost {_money(r.risk['cvar'])} "
+            f"(weight {r.risk['cvar_weight']:g}); expected cost {_money(r.risk['expected_cost'])}"
+        )
+    v = run.value
+    if v and v.get("vss") is not None and v.get("evpi") is not None:
+        lines.append(
+            f"value of the stochastic solution (VSS) {_money(v['vss'])}, "
+            f"expected value of perfect information (EVPI) {_money(v['evpi'])}"
+        )
+    if r.risk or v:
+        lines.append("")
     this_week = r.orders[r.orders["committed"]]
     if this_week.empty:
         lines.append("orders to place this week: none")

@@ -5,6 +5,7 @@ Regenerate after an intended model change with PLANNER_UPDATE_BASELINES=1 and re
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,65 @@ def _cases():
         # supplier capacity in the frozen weeks (first stage) and after (recourse)
         "supplier_capacity_first": synthetic_model_data(3, 2, 2, 5, 3, seed=12, frozen_weeks=2),
         "supplier_capacity": synthetic_model_data(3, 2, 3, 6, 3, seed=13),
+        # lot sizing: fixed order cost + MOQ (order-placed binaries) and order multiples
+        "order_setup": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=14, capacities=False), moq=0.0
+        ),
+        "order_setup_first": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=15, capacities=False, frozen_weeks=2), moq=0.0
+        ),
+        "order_moq": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=16, capacities=False), fixed=0.0
+        ),
+        "order_moq_first": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=17, capacities=False, frozen_weeks=2),
+            fixed=0.0,
+        ),
+        "order_multiple": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=18, capacities=False),
+            fixed=0.0,
+            moq=0.0,
+            mult=12.0,
+        ),
+        "order_multiple_first": _lots(
+            synthetic_model_data(2, 1, 2, 5, 3, seed=19, capacities=False, frozen_weeks=2),
+            fixed=0.0,
+            moq=0.0,
+            mult=12.0,
+        ),
+        # weekly purchase budget, first stage and recourse
+        "budget": replace(
+            synthetic_model_data(3, 1, 1, 5, 3, seed=20, capacities=False), budget_per_week=400.0
+        ),
+        "budget_first": replace(
+            synthetic_model_data(3, 1, 1, 5, 3, seed=21, capacities=False, frozen_weeks=2),
+            budget_per_week=400.0,
+        ),
+        # minimum expected fill rate per SKU, on a case whose shortage is cheap
+        "service_level": _cheap_shortage(
+            synthetic_model_data(3, 1, 2, 6, 4, seed=22, capacities=False), 0.97
+        ),
+        # CVaR of the total cost
+        "cvar_excess": replace(
+            synthetic_model_data(2, 1, 2, 5, 8, seed=23, capacities=False),
+            cvar_weight=2.0,
+            cvar_alpha=0.8,
+        ),
     }
+
+
+def _lots(data, fixed=50.0, moq=30.0, mult=0.0):
+    nl = data.n_lanes
+    return replace(
+        data,
+        fixed_order_cost=np.full(nl, fixed),
+        moq=np.full(nl, moq),
+        order_multiple=np.full(nl, mult),
+    )
+
+
+def _cheap_shortage(data, level):
+    return replace(data, shortage_cost=data.shortage_cost * 0.05, service_level=level)
 
 
 def _snapshot(data) -> dict:
@@ -76,10 +135,13 @@ def test_family_matches_baseline(family):
     model, _ = build_model(data)
     names = {c.local_name for c in model.component_objects(pyo.Constraint)}
     assert family.removesuffix("_backorder") in names  # the case exercises its family
-    if "capacity" in family:  # the case must make its family bind
+    if "capacity" in family or family.startswith(("budget", "service")):  # the case must bind
         result, _, _ = solve(data)
         kinds = {b["constraint"] for b in result.bottlenecks}
-        assert family.removesuffix("_first") in kinds
+        if family.startswith("service"):
+            assert result.fill_rate > solve(replace(data, service_level=None))[0].fill_rate
+        else:
+            assert family.removesuffix("_first") in kinds
         if family == "supplier_capacity_first":
             first_weeks = {str(w.date()) for w in data.weeks[: data.frozen]}
             assert any(set(b["weeks"]) & first_weeks for b in result.bottlenecks)
@@ -104,6 +166,16 @@ def test_family_matches_baseline(family):
 def test_every_constraint_family_has_a_baseline():
     # a model with every family switched on
     data = synthetic_model_data(3, 2, 3, 6, 2, seed=1, frozen_weeks=2)
+    nl = data.n_lanes
+    data = replace(
+        data,
+        fixed_order_cost=np.full(nl, 10.0),
+        moq=np.full(nl, 5.0),
+        order_multiple=np.full(nl, 2.0),
+        budget_per_week=1e6,
+        service_level=0.5,
+        cvar_weight=0.5,
+    )
     model, _ = build_model(data)
     families = {c.local_name for c in model.component_objects(pyo.Constraint)}
     assert families  # sanity: the model has constraints

@@ -47,7 +47,7 @@ def test_panel_shapes_frame_and_scores():
     assert result.quantiles.shape == (6, 5, H) and result.paths.shape == (6, 200, H)
     assert result.quantile_levels == (0.05, 0.1, 0.5, 0.9, 0.95)
     assert np.all(np.diff(result.quantiles, axis=1) >= 0)
-    assert list(result.scores.columns) == ["id", "model", "score", "chosen"]
+    assert list(result.scores.columns) == ["id", "model", "score", "chosen", "demand_class"]
     chosen = result.scores[result.scores["chosen"]]
     assert list(chosen["id"]) == ids and list(chosen["model"]) == result.model
     frame = result.to_frame()
@@ -66,21 +66,41 @@ def test_panel_shapes_frame_and_scores():
     np.testing.assert_array_equal(frame["q0.9"].to_numpy().reshape(6, H), result.quantiles[:, 3])
 
 
-def test_fixed_model_has_empty_scores():
-    result = forecast_panel(panel_series(2), ["a", "b"], 4, model="seasonal_naive", n_paths=10)
-    assert result.model == ["seasonal_naive"] * 2
-    assert result.scores.empty and list(result.scores.columns) == ["id", "model", "score", "chosen"]
+def test_fixed_model_scores_come_from_its_calibration_backtest():
+    series = panel_series(2)
+    plain = forecast_panel(
+        series, ["a", "b"], 4, model="seasonal_naive", n_paths=10, calibrate=False
+    )
+    assert plain.model == ["seasonal_naive"] * 2
+    assert plain.scores.empty
+    assert list(plain.scores.columns) == ["id", "model", "score", "chosen", "demand_class"]
+    calibrated = forecast_panel(series, ["a", "b"], 4, model="seasonal_naive", n_paths=10)
+    assert list(calibrated.scores["id"]) == ["a", "b"]
+    assert set(calibrated.scores["model"]) == {"seasonal_naive"}
+    assert calibrated.scores["chosen"].all() and np.isfinite(calibrated.scores["score"]).all()
 
 
-def test_paths_depend_only_on_seed_and_own_id():
+def test_paths_depend_only_on_seed_and_own_id_without_calibration():
     series = panel_series(4)
-    full = forecast_panel(series, ["a", "b", "c", "d"], H, model="ets", n_paths=50, seed=3)
-    alone = forecast_panel([series[2]], ["c"], H, model="ets", n_paths=50, seed=3)
-    swapped = forecast_panel(series[::-1], ["d", "c", "b", "a"], H, model="ets", n_paths=50, seed=3)
+    kw = dict(model="ets", n_paths=50, seed=3, calibrate=False)
+    full = forecast_panel(series, ["a", "b", "c", "d"], H, **kw)
+    alone = forecast_panel([series[2]], ["c"], H, **kw)
+    swapped = forecast_panel(series[::-1], ["d", "c", "b", "a"], H, **kw)
     np.testing.assert_array_equal(full.paths[2], alone.paths[0])
     np.testing.assert_array_equal(full.paths[2], swapped.paths[1])
-    other_seed = forecast_panel([series[2]], ["c"], H, model="ets", n_paths=50, seed=4)
+    other_seed = forecast_panel([series[2]], ["c"], H, **{**kw, "seed": 4})
     assert not np.array_equal(alone.paths, other_seed.paths)
+
+
+def test_calibrated_paths_do_not_depend_on_the_order_of_the_series():
+    """Calibration maps are learned across series, so a series' result depends on the panel
+    it is in, but never on the order of the series."""
+    series = panel_series(4)
+    full = forecast_panel(series, ["a", "b", "c", "d"], H, n_paths=50, seed=3)
+    swapped = forecast_panel(series[::-1], ["d", "c", "b", "a"], H, n_paths=50, seed=3)
+    np.testing.assert_array_equal(full.paths[2], swapped.paths[1])
+    np.testing.assert_array_equal(full.quantiles[0], swapped.quantiles[3])
+    assert full.model == swapped.model[::-1]
 
 
 def test_process_pool_gives_identical_results():

@@ -186,7 +186,7 @@ def test_ets_removes_and_restores_weekly_seasonality():
     truth = 40 * (1 + 0.5 * np.sin(2 * np.pi * t / 52))
     y = truth + np.random.default_rng(3).normal(0, 2, t.size)
     model = ETS(season_length=52).fit(y[:156])
-    assert model.season_kind_ == "multiplicative"
+    assert model.season_.kind == "multiplicative"
     forecast = model.predict(52)
     assert np.mean(np.abs(forecast - truth[156:])) < 3.0
     assert np.corrcoef(forecast, truth[156:])[0, 1] > 0.95
@@ -201,7 +201,8 @@ def test_seasonal_indices_flag_no_seasonality_in_white_noise():
 def test_ets_refuses_very_short_series_and_falls_back():
     with pytest.raises(ValueError, match="at least"):
         ETS().fit(np.array([1.0, 2.0, 3.0]))
-    assert fit_with_fallback("ets", np.array([1.0, 2.0, 3.0]), 52).name == "seasonal_naive"
+    assert fit_with_fallback("ets", np.array([1.0, 2.0, 3.0]), 52).name == "theta"
+    assert fit_with_fallback("arima", np.array([1.0, 2.0, 3.0]), 52).name == "theta"
 
 
 # --- intermittent models --------------------------------------------------------------------
@@ -243,16 +244,21 @@ def test_demand_classes_syntetos_boylan():
     assert demand_class(np.tile([0, 0, 5.0], 30)) == "intermittent"
     assert demand_class(np.tile([0, 0, 1.0, 0, 0, 90.0], 20)) == "lumpy"
     assert demand_class(np.zeros(10)) == "intermittent"
-    assert candidate_models(np.tile([0, 0, 5.0], 30)) == ["seasonal_naive", "ets", "croston", "tsb"]
-    assert candidate_models(rng.poisson(50, 100)) == ["seasonal_naive", "ets"]
+    intermittent = set(candidate_models(np.tile([0, 0, 5.0], 30)))
+    smooth = set(candidate_models(rng.poisson(50, 100)))
+    assert {"croston", "sba", "tsb", "moving_average"} <= intermittent
+    assert "arima" not in intermittent and "empirical" not in intermittent
+    assert {"seasonal_naive", "ets", "arima", "theta", "moving_average"} <= smooth
+    assert not {"croston", "sba", "tsb", "empirical"} & smooth
+    assert candidate_models("lumpy") == candidate_models(np.tile([0, 0, 1.0, 0, 0, 90.0], 20))
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_auto_picks_intermittent_model_on_intermittent_series(seed):
     y = intermittent_counts(seed, n=156, p=0.15, size=2.0)
     selection = select_model(y, H, 52)
-    assert selection.model in ("croston", "tsb")
-    assert set(selection.scores) == {"seasonal_naive", "ets", "croston", "tsb"}
+    assert selection.model in ("croston", "sba", "tsb")
+    assert set(selection.scores) == set(candidate_models(y))
     assert selection.scores[selection.model] == min(selection.scores.values())
     assert selection.fitted.name == selection.model
 
@@ -261,7 +267,7 @@ def test_auto_picks_intermittent_model_on_intermittent_series(seed):
 def test_auto_picks_seasonal_model_on_smooth_seasonal_series(seed):
     t = np.arange(156)
     y = 200 * (1 + 0.6 * np.sin(2 * np.pi * t / 52)) + np.random.default_rng(seed).normal(0, 5, 156)
-    assert select_model(y, H, 52).model in ("seasonal_naive", "ets")
+    assert select_model(y, H, 52).model in ("seasonal_naive", "ets", "theta", "arima")
 
 
 def test_auto_on_too_short_series_uses_empirical():

@@ -5,7 +5,14 @@
 Models follow the `Forecaster` contract and are listed in `MODELS` by scenario-file name.
 """
 
-from planner.forecast import ets, intermittent, naive  # noqa: F401  (register the models)
+from planner.forecast import (  # noqa: F401  (register the models)
+    arima,
+    ets,
+    intermittent,
+    moving_average,
+    naive,
+    theta,
+)
 from planner.forecast.api import PanelForecast, forecast_frame, forecast_panel
 from planner.forecast.base import (
     MODELS,

@@ -1,19 +1,31 @@
 """Forecast many series: `forecast_panel` (arrays in, `PanelForecast` out) and
 `forecast_frame` (the long-frame Python API of DESIGN.md).
 
-Each series gets its own random generator seeded from (seed, crc32 of its id), so its paths
-do not change when other series are added, removed or reordered, nor with `n_jobs`.
+`forecast_panel` runs in three phases:
+
+1. backtest (model "auto", or any model with `calibrate`): every candidate at common
+   rolling origins (`selection`), per-series models in worker processes, panel models once per
+   origin on all series; auto ranks each series' candidates by pinball loss;
+2. calibration: a quantile-recalibration map per model, demand class and step from the
+   backtest PITs (`calibration`);
+3. forecast: the chosen model refitted on the whole series (falling back along its ranking,
+   then the fallback chain), its quantiles and paths calibrated, the paths reordered by
+   bootstrapped calendar weeks for dependence across series (`paths`), clipped at zero.
+
+Each series draws from its own generator, seeded from (seed, crc32 of its id), so its paths are
+reproducible and do not depend on the order of the series or on `n_jobs`. What a series gets
+can depend on the other series only through what is learned across them: the calibration
+maps, the screening of expensive models per demand class, and panel models.
 With `nonnegative` (demand), quantiles and paths are clipped at 0 and the mean is the mean of
-the clipped distribution: the model mean plus the clipping shift measured on the paths (zero
-when no path goes below 0).
+the clipped distribution.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 
 import numpy as np
@@ -22,7 +34,10 @@ import pandas as pd
 from planner.errors import ConfigError, InputError, Problem
 from planner.forecast.base import (
     DEFAULT_LEVELS,
+    MODELS,
+    PANEL_MODELS,
     SCORE_COLUMNS,
+    Forecaster,
     PanelForecast,
     PanelForecaster,
     as_series,
@@ -34,41 +49,368 @@ from planner.forecast.base import (
     single_threaded_blas,
     unknown_name_problem,
 )
-from planner.forecast.selection import fit_with_fallback, select_model
+from planner.forecast.calibration import Calibration, calibrate, coverage_table
+from planner.forecast.covariates import Covariates
+from planner.forecast.paths import CommonDraws, joint_order, shock_residuals
+from planner.forecast.selection import (
+    FIT_ERRORS,
+    SCREEN_MIN,
+    BacktestPlan,
+    Trial,
+    backtest_panel_model,
+    backtest_plan,
+    backtest_series,
+    candidate_models,
+    choose,
+    demand_class,
+    finalists,
+    fit_with_fallback,
+    screening_sample,
+)
+
+FINE_LEVELS = np.r_[0.0005, np.linspace(0.0025, 0.9975, 399), 0.9995]
+"""Levels on which a panel model's quantile function is tabulated for calibrating paths."""
 
 
 @dataclass(frozen=True)
 class _Task:
     horizon: int
-    model: str
     season_length: int
     n_paths: int
     levels: tuple[float, ...]
     seed: int
     nonnegative: bool
+    joint: bool
+    plan: BacktestPlan
+    calibration: Calibration | None = None
+    draws: CommonDraws | None = None
 
 
-def _forecast_one(y: np.ndarray, series_id: str, task: _Task):
-    if task.model == "auto":
-        selection = select_model(y, task.horizon, task.season_length, nonnegative=task.nonnegative)
-        name, scores, model = selection.model, selection.scores, selection.fitted
-    else:
-        name, scores, model = task.model, {}, None
-    if model is None:
-        model = fit_with_fallback(name, y, task.season_length)
-    rng = series_rng(task.seed, series_id)
-    mean, q, paths = clip_nonnegative(
-        model.predict(task.horizon),
-        np.sort(model.quantiles(task.horizon, task.levels), axis=0),
-        model.sample_paths(task.horizon, task.n_paths, rng),
-        task.nonnegative,
+@dataclass
+class _Series:
+    """What phase 3 needs of one series: its ranked candidates and backtest prototypes."""
+
+    y: np.ndarray
+    id: str
+    klass: str
+    ranked: list[str]
+    prototypes: dict[str, Forecaster] = field(default_factory=dict)
+
+
+def forecast_panel(
+    series: Sequence[np.ndarray],
+    ids: Sequence[str],
+    horizon: int,
+    *,
+    model: str = "auto",
+    season_length: int = 52,
+    n_paths: int = 500,
+    quantile_levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int = 0,
+    nonnegative: bool = True,
+    n_jobs: int = 1,
+    covariates: Covariates | None = None,
+    candidates: Sequence[str] | None = None,
+    calibrate: bool = True,
+    joint: bool = True,
+) -> PanelForecast:
+    """Fit `model` to every series (oldest value first) and forecast `horizon` steps.
+
+    `model` is "auto" (per-series choice by rolling-origin pinball loss among `candidates`,
+    default every registered model suited to the series' demand class, panel models
+    included), a registered per-series model or a registered panel model (fitted once on all
+    series). A failing fit falls back along the series' ranking, then the chain
+    arima -> ets -> theta -> seasonal_naive -> empirical. `calibrate` recalibrates quantiles
+    and paths on backtest PITs; `joint` gives the paths the cross-series dependence of
+    history. `covariates` (promotions, prices, calendar) go to the panel models that use
+    them. `n_jobs` > 1 runs per-series work in that many processes (-1: all cores); results
+    do not depend on it. Raises ConfigError for bad options, InputError for bad series.
+    """
+    problems = _check_options(horizon, model, season_length, n_paths, quantile_levels, seed, n_jobs)
+    problems += _check_candidates(candidates)
+    if len(series) != len(ids):
+        problems.append(
+            Problem(
+                "forecast_panel", f"{len(series)} series but {len(ids)} ids: give one id per series"
+            )
+        )
+    elif covariates is not None and len(covariates.history) != len(series):
+        problems.append(
+            Problem(
+                "forecast_panel",
+                f"covariates hold {len(covariates.history)} series but {len(series)} are given",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    ids = [str(i) for i in ids]
+    arrays = _check_series(series, ids)
+    task = _Task(
+        int(horizon),
+        int(season_length),
+        int(n_paths),
+        tuple(float(v) for v in quantile_levels),
+        int(seed),
+        nonnegative,
+        joint,
+        backtest_plan(int(horizon)),
+        draws=CommonDraws.draw(int(seed), int(n_paths), max(y.size for y in arrays))
+        if joint
+        else None,
     )
-    return model.name, mean, q, paths, scores
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    with _Pool(workers, len(arrays)) as pool:
+        return _forecast(arrays, ids, model, candidates, calibrate, covariates, task, pool)
 
 
-def _forecast_chunk(chunk: list[tuple[np.ndarray, str]], task: _Task) -> list:
+def _forecast(arrays, ids, model, candidates, calibrate, covariates, task, pool) -> PanelForecast:
+    classes = [demand_class(y) for y in arrays]
+    if model == "auto" or calibrate:
+        trials, names = _backtest(arrays, ids, classes, model, candidates, covariates, task, pool)
+    else:
+        trials, names = [{} for _ in arrays], [[model] for _ in arrays]
+    records = [
+        (t.model, klass, t.pits)
+        for per_series, klass in zip(trials, classes, strict=True)
+        for t in per_series.values()
+        if np.isfinite(t.score) and t.pits.size
+    ]
+    calibration = Calibration.fit(records) if calibrate and records else None
+    task = _with(task, calibration=calibration)
+    items = [
+        _Series(y, sid, klass, _ranking(per_series, cands, model))
+        for y, sid, klass, per_series, cands in zip(
+            arrays, ids, classes, trials, names, strict=True
+        )
+    ]
+    for item, per_series in zip(items, trials, strict=True):
+        item.prototypes = {k: t.prototype for k, t in per_series.items() if t.prototype}
+    results: list = [None] * len(items)
+    for name in dict.fromkeys(item.ranked[0] for item in items):
+        if name in PANEL_MODELS:
+            _forecast_global(name, arrays, items, covariates, task, results)
+    todo = [i for i, r in enumerate(results) if r is None]
+    done = pool.map(_finish_chunk, [items[i] for i in todo], task)
+    for i, r in zip(todo, done, strict=True):
+        results[i] = r
+    return _assemble(ids, classes, results, trials, task, records if calibrate else [])
+
+
+def _ranking(per_series: dict[str, Trial], names: list[str], model: str) -> list[str]:
+    if model != "auto":
+        return [model]
+    ranked = choose(per_series, names)
+    if not any(np.isfinite(per_series[n].score) for n in ranked if n in per_series):
+        return ["empirical"]  # too short to backtest
+    return ranked
+
+
+def _backtest(arrays, ids, classes, model, candidates, covariates, task, pool):
+    """Trials per series (dicts by model name) and the candidate names per series."""
+    n = len(arrays)
+    if model != "auto":
+        names = [[model] for _ in arrays]
+    elif candidates is not None:
+        names = [list(candidates) for _ in arrays]
+    else:
+        names = [candidate_models(k) + candidate_models(k, panel=True) for k in classes]
+    trials: list[dict[str, Trial]] = [{} for _ in range(n)]
+    for name in dict.fromkeys(x for per_series in names for x in per_series):
+        if name in PANEL_MODELS:
+            members = [i for i in range(n) if name in names[i]]
+            results = backtest_panel_model(
+                name, arrays, ids, task.plan, task.season_length, task.seed, covariates
+            )
+            for i in members:
+                trials[i][name] = results[i]
+    local = [[x for x in per_series if x in MODELS] for per_series in names]
+    first, later = _screening(ids, classes, local)
+    jobs = [(arrays[i], ids[i], local[i]) for i in first]
+    for i, result in zip(first, pool.map(_backtest_chunk, jobs, task), strict=True):
+        trials[i].update(result)
+    keep = {
+        klass: finalists([trials[i] for i in first if classes[i] == klass], klass_names)
+        for klass, klass_names in _class_names(classes, names).items()
+    }
+    jobs = []
+    for i in later:
+        chosen = [x for x in local[i] if not MODELS[x].expensive or x in keep[classes[i]]]
+        jobs.append((arrays[i], ids[i], chosen))
+    for i, result in zip(later, pool.map(_backtest_chunk, jobs, task), strict=True):
+        trials[i].update(result)
+    return trials, names
+
+
+def _class_names(classes, names) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for klass, per_series in zip(classes, names, strict=True):
+        out.setdefault(klass, list(per_series))
+    return out
+
+
+def _screening(ids, classes, local) -> tuple[list[int], list[int]]:
+    """Series backtested with every candidate first, and the rest (screened candidates)."""
+    first, later = [], []
+    for klass in dict.fromkeys(classes):
+        members = [i for i, k in enumerate(classes) if k == klass]
+        expensive = any(MODELS[x].expensive for i in members for x in local[i])
+        if len(members) <= SCREEN_MIN or not expensive:
+            first += members
+            continue
+        sample = screening_sample([ids[i] for i in members])
+        first += [i for k, i in enumerate(members) if k in sample]
+        later += [i for k, i in enumerate(members) if k not in sample]
+    return sorted(first), sorted(later)
+
+
+def _backtest_chunk(jobs: list, task: _Task) -> list[dict[str, Trial]]:
     with single_threaded_blas():
-        return [_forecast_one(y, series_id, task) for y, series_id in chunk]
+        return [
+            backtest_series(y, names, task.plan, task.season_length, task.seed, sid)
+            for y, sid, names in jobs
+        ]
+
+
+def _finish_chunk(items: list[_Series], task: _Task) -> list:
+    with single_threaded_blas():
+        return [_finish_one(item, task) for item in items]
+
+
+def _finish_one(item: _Series, task: _Task):
+    """Fit the series' best model that fits on the whole series; calibrated outputs."""
+    model = None
+    for name in item.ranked:
+        if name in PANEL_MODELS:
+            continue
+        try:
+            model = fit_with_fallback(name, item.y, task.season_length, item.prototypes.get(name))
+            break
+        except FIT_ERRORS:
+            continue
+    if model is None:
+        model = fit_with_fallback("empirical", item.y, task.season_length)
+    rng = series_rng(task.seed, item.id)
+    h = task.horizon
+    paths = model.sample_paths(h, task.n_paths, rng)
+    return _outputs(model.name, item, model.predict(h), paths, model.quantiles_by_step, rng, task)
+
+
+def _outputs(name, item: _Series, mean, paths, quantiles_by_step: Callable, rng, task: _Task):
+    inverse = None
+    if task.calibration is not None:
+        inverse = task.calibration.inverse(name, item.klass, task.horizon)
+    levels = np.asarray(task.levels)
+    mean, q, paths = calibrate(quantiles_by_step, mean, levels, paths, inverse, rng)
+    if task.joint:
+        paths = joint_order(paths, shock_residuals(item.y, task.season_length), task.draws)
+    mean, q, paths = clip_nonnegative(mean, np.sort(q, axis=0), paths, task.nonnegative)
+    return name, mean, q, paths
+
+
+def _forecast_global(name, arrays, items, covariates, task: _Task, results: list) -> None:
+    """Fit panel model `name` once on every series; fill in the results of the series that
+    ranked it first (they fall back to their next model when the fit fails)."""
+    h = task.horizon
+    chosen = [i for i, item in enumerate(items) if item.ranked[0] == name]
+    model = make_model(name, task.season_length)
+    assert isinstance(model, PanelForecaster)
+    try:
+        model.fit(arrays, exog=covariates)
+        rngs = [series_rng(task.seed, item.id) for item in items]
+        mean = np.asarray(model.predict(h))
+        paths = np.asarray(model.sample_paths(h, task.n_paths, rngs))
+        table = np.asarray(model.quantiles_by_step(np.repeat(FINE_LEVELS[:, None], h, axis=1)))
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(table))):
+            raise FloatingPointError(f"{name} gives non-finite forecasts")
+    except FIT_ERRORS:
+        for i in chosen:
+            items[i].ranked = [x for x in items[i].ranked if x != name] or ["ets"]
+        return
+    for i in chosen:
+        table_i = np.sort(table[i], axis=0)
+
+        def quantile_fn(levels, table_i=table_i):
+            return np.column_stack(
+                [np.interp(levels[:, j], FINE_LEVELS, table_i[:, j]) for j in range(h)]
+            )
+
+        results[i] = _outputs(name, items[i], mean[i], paths[i], quantile_fn, rngs[i], task)
+
+
+def _assemble(ids, classes, results, trials, task: _Task, records) -> PanelForecast:
+    n, h, k = len(ids), task.horizon, len(task.levels)
+    rows = [
+        (series_id, name, trial.score, name == result[0], klass)
+        for series_id, klass, result, per_series in zip(ids, classes, results, trials, strict=True)
+        for name, trial in per_series.items()
+    ]
+    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS).astype(
+        {"score": "float64", "chosen": "bool"}
+    )
+    return PanelForecast(
+        ids=list(ids),
+        model=[r[0] for r in results],
+        mean=np.array([r[1] for r in results]).reshape(n, h),
+        quantile_levels=task.levels,
+        quantiles=np.array([r[2] for r in results]).reshape(n, k, h),
+        paths=np.array([r[3] for r in results]).reshape(n, task.n_paths, h),
+        scores=scores,
+        calibration=coverage_table(records) if records else pd.DataFrame(),
+    )
+
+
+def _with(task: _Task, **changes) -> _Task:
+    from dataclasses import replace
+
+    return replace(task, **changes)
+
+
+class _Pool:
+    """Maps a chunk function over items, in worker processes when worth it; the order of
+    results and every result are the same as in one process."""
+
+    def __init__(self, n_jobs: int, n_items: int):
+        self.n_jobs = n_jobs if n_items >= 2 * n_jobs else 1
+        self.executor = None
+
+    def __enter__(self) -> _Pool:
+        if self.n_jobs > 1:
+            self.executor = ProcessPoolExecutor(max_workers=self.n_jobs)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.executor is not None:
+            self.executor.shutdown()
+
+    def map(self, fn, items: list, task: _Task) -> list:
+        if not items:
+            return []
+        if self.executor is None or len(items) < 2 * self.n_jobs:
+            return fn(items, task)
+        n_chunks = min(len(items), 4 * self.n_jobs)
+        chunks = [items[i::n_chunks] for i in range(n_chunks)]
+        done = list(self.executor.map(fn, chunks, repeat(task)))
+        results: list = [None] * len(items)
+        for i, chunk in enumerate(done):
+            results[i::n_chunks] = chunk
+        return results
+
+
+def _check_candidates(candidates) -> list[Problem]:
+    if candidates is None:
+        return []
+    if isinstance(candidates, str) or not len(candidates):
+        return [
+            Problem(
+                "forecast.candidates",
+                f"candidates must be a non-empty list of model names; got {candidates!r}",
+            )
+        ]
+    return [
+        unknown_name_problem("forecast model", name, model_names(), "forecast.candidates")
+        for name in candidates
+        if name not in model_names()
+    ]
 
 
 def _check_options(horizon, model, season_length, n_paths, levels, seed, n_jobs) -> list[Problem]:
@@ -115,50 +457,6 @@ def _check_options(horizon, model, season_length, n_paths, levels, seed, n_jobs)
     return problems
 
 
-def forecast_panel(
-    series: Sequence[np.ndarray],
-    ids: Sequence[str],
-    horizon: int,
-    *,
-    model: str = "auto",
-    season_length: int = 52,
-    n_paths: int = 500,
-    quantile_levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int = 0,
-    nonnegative: bool = True,
-    n_jobs: int = 1,
-) -> PanelForecast:
-    """Fit `model` to every series (oldest value first) and forecast `horizon` steps.
-
-    `model` is "auto" (per-series backtest choice, see `select_model`), a registered
-    per-series model (a failing fit falls back along ets -> seasonal_naive -> empirical) or a
-    registered panel model (fitted once on all series). `n_jobs` > 1 runs per-series models in
-    that many processes (-1: all cores); results do not depend on it.
-    Raises ConfigError for bad options, InputError for bad series.
-    """
-    problems = _check_options(horizon, model, season_length, n_paths, quantile_levels, seed, n_jobs)
-    if len(series) != len(ids):
-        problems.append(
-            Problem(
-                "forecast_panel", f"{len(series)} series but {len(ids)} ids: give one id per series"
-            )
-        )
-    if problems:
-        raise ConfigError(problems)
-    ids = [str(i) for i in ids]
-    arrays = _check_series(series, ids)
-    levels = tuple(float(v) for v in quantile_levels)
-    task = _Task(
-        int(horizon), model, int(season_length), int(n_paths), levels, int(seed), nonnegative
-    )
-    if model != "auto":
-        fitted = make_model(model, task.season_length)
-        if isinstance(fitted, PanelForecaster):
-            return _forecast_global(fitted, arrays, ids, task)
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-    return _assemble(ids, _run(arrays, ids, task, workers), task)
-
-
 def _check_series(series: Sequence[np.ndarray], ids: list[str]) -> list[np.ndarray]:
     problems, arrays, bad = [], [], []
     if len(set(ids)) < len(ids):
@@ -188,54 +486,6 @@ def _check_series(series: Sequence[np.ndarray], ids: list[str]) -> list[np.ndarr
     if problems:
         raise InputError(problems, title="invalid series")
     return arrays
-
-
-def _run(arrays: list[np.ndarray], ids: list[str], task: _Task, n_jobs: int) -> list:
-    pairs = list(zip(arrays, ids, strict=True))
-    if n_jobs <= 1 or len(pairs) < 2 * n_jobs:
-        return _forecast_chunk(pairs, task)
-    n_chunks = min(len(pairs), 4 * n_jobs)
-    chunks = [pairs[i::n_chunks] for i in range(n_chunks)]
-    with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        done = list(pool.map(_forecast_chunk, chunks, repeat(task)))
-    results = [None] * len(pairs)
-    for i, chunk in enumerate(done):
-        results[i::n_chunks] = chunk
-    return results
-
-
-def _assemble(ids: list[str], results: list, task: _Task) -> PanelForecast:
-    n, h, k = len(ids), task.horizon, len(task.levels)
-    rows = [
-        (series_id, name, score, name == chosen)
-        for series_id, (chosen, *_, scores) in zip(ids, results, strict=True)
-        for name, score in scores.items()
-    ]
-    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS).astype(
-        {"score": "float64", "chosen": "bool"}
-    )
-    return PanelForecast(
-        ids=list(ids),
-        model=[r[0] for r in results],
-        mean=np.array([r[1] for r in results]).reshape(n, h),
-        quantile_levels=task.levels,
-        quantiles=np.array([r[2] for r in results]).reshape(n, k, h),
-        paths=np.array([r[3] for r in results]).reshape(n, task.n_paths, h),
-        scores=scores,
-    )
-
-
-def _forecast_global(model: PanelForecaster, arrays, ids, task: _Task) -> PanelForecast:
-    h = task.horizon
-    model.fit(arrays)
-    rngs = [series_rng(task.seed, series_id) for series_id in ids]
-    mean, q, paths = clip_nonnegative(
-        model.predict(h),
-        np.sort(model.quantiles(h, task.levels), axis=1),
-        model.sample_paths(h, task.n_paths, rngs),
-        task.nonnegative,
-    )
-    return PanelForecast(list(ids), [model.name] * len(ids), mean, task.levels, q, paths)
 
 
 def forecast_frame(

@@ -8,7 +8,10 @@ lag/calendar/promo features) answers the same questions for all series at once;
 `__init__` only stores its parameters, `fit` returns self, fitted attributes end in `_`.
 
 Models register themselves with `@register`; `make_model(name, season_length)` builds one by
-the name used in scenario files.
+the name used in scenario files. Two class attributes tell `auto` how to use a model:
+`demand_classes` (the Syntetos-Boylan classes it is a candidate for; empty: only when named)
+and `expensive` (per-series models whose fits cost milliseconds are screened on a sample of
+each class before every series of the class backtests them).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from threadpoolctl import ThreadpoolController
 
 from planner.errors import ConfigError, Problem
 
+DEMAND_CLASSES = frozenset({"smooth", "erratic", "intermittent", "lumpy"})
+"""Syntetos-Boylan demand classes (see `planner.forecast.selection.demand_class`)."""
+
 
 class Forecaster(ABC):
     """One series in, a demand distribution over the horizon out.
@@ -37,6 +43,10 @@ class Forecaster(ABC):
     """
 
     name: ClassVar[str] = ""
+    demand_classes: ClassVar[frozenset[str]] = DEMAND_CLASSES
+    """Demand classes for which `auto` tries this model (empty: only when named)."""
+    expensive: ClassVar[bool] = False
+    """True when a fit costs milliseconds: `auto` screens it per demand class first."""
 
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters, as stored by `__init__` (scikit-learn convention)."""
@@ -64,6 +74,28 @@ class Forecaster(ABC):
         """Joint sample paths, shape (n_paths, horizon); the same generator state gives the
         same paths. Week-to-week dependence is kept where the model implies it."""
 
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        """Quantiles at levels that differ per step: levels (L, horizon) -> (L, horizon).
+
+        Calibration asks for these. The default makes one `quantiles` call per step; models
+        with a closed form override it.
+        """
+        levels = np.asarray(levels, dtype=np.float64)
+        out = np.empty(levels.shape)
+        for j in range(levels.shape[1]):
+            out[:, j] = self.quantiles(j + 1, levels[:, j])[:, j]
+        return out
+
+    def extend(self, y: np.ndarray) -> Forecaster:
+        """This model run on a longer series `y` that starts with the series it was fitted on.
+
+        Backtests fit a model once at the earliest origin and extend it to the later ones:
+        models with a state (ETS, ARIMA) override this to filter the new observations with
+        the parameters already estimated (no re-estimation, no look-ahead). The default
+        re-estimates a `clone_for_refit()` on `y`. Returns a new fitted model.
+        """
+        return self.clone_for_refit().fit(y)
+
     def clone_for_refit(self) -> Forecaster:
         """An unfitted copy for refits on a prefix of the same series (backtests).
 
@@ -77,6 +109,24 @@ class Forecaster(ABC):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(y) first")
 
 
+class GaussianForecaster(Forecaster):
+    """A model whose step-h forecast is normal: mean `predict(h)`, standard deviation
+    `sd(h)`. Quantiles (also per-step levels, for calibration) follow from the two."""
+
+    @abstractmethod
+    def sd(self, horizon: int) -> np.ndarray:
+        """Standard deviation of each step's forecast error, shape (horizon,)."""
+
+    def quantiles(self, horizon: int, levels: Sequence[float]) -> np.ndarray:
+        return normal_quantiles(self.predict(horizon), self.sd(horizon), check_levels(levels))
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        levels = np.asarray(levels, dtype=np.float64)
+        check_levels(levels)
+        h = levels.shape[1]
+        return normal_quantiles(self.predict(h), self.sd(h), levels)
+
+
 class PanelForecaster(ABC):
     """A global model fitted on all series at once (cross-learning, shared features).
 
@@ -86,6 +136,8 @@ class PanelForecaster(ABC):
     """
 
     name: ClassVar[str] = ""
+    demand_classes: ClassVar[frozenset[str]] = DEMAND_CLASSES
+    """Demand classes for which `auto` tries this model (empty: only when named)."""
 
     get_params = Forecaster.get_params
     __repr__ = Forecaster.__repr__
@@ -107,6 +159,13 @@ class PanelForecaster(ABC):
         self, horizon: int, n_paths: int, rngs: Sequence[np.random.Generator]
     ) -> np.ndarray:
         """Sample paths, shape (n_series, n_paths, horizon), series i drawn from rngs[i]."""
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        """Quantiles at levels that differ per step: levels (L, horizon) ->
+        (n_series, L, horizon). The default makes one `quantiles` call per step."""
+        levels = np.asarray(levels, dtype=np.float64)
+        columns = [self.quantiles(j + 1, levels[:, j])[:, :, j] for j in range(levels.shape[1])]
+        return np.stack(columns, axis=-1)
 
 
 MODELS: dict[str, type[Forecaster]] = {}
@@ -203,7 +262,7 @@ def check_levels(levels: Sequence[float]) -> np.ndarray:
 
 
 DEFAULT_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
-SCORE_COLUMNS = ["id", "model", "score", "chosen"]
+SCORE_COLUMNS = ["id", "model", "score", "chosen", "demand_class"]
 
 
 def quantile_column(level: float) -> str:
@@ -211,9 +270,20 @@ def quantile_column(level: float) -> str:
     return f"q{level:g}"
 
 
-def series_rng(seed: int, series_id: str) -> np.random.Generator:
-    """The generator of one series: depends only on the seed and the series id."""
-    return np.random.default_rng([seed, zlib.crc32(series_id.encode("utf-8"))])
+def series_rng(seed: int, series_id: str, stream: int = 0) -> np.random.Generator:
+    """The generator of one series: depends only on the seed, the series id and the stream
+    (0: sample paths; other numbers: independent streams for backtests and calibration)."""
+    key = [seed, zlib.crc32(series_id.encode("utf-8"))]
+    return np.random.default_rng(key if stream == 0 else [*key, stream])
+
+
+def normal_quantiles(mean: np.ndarray, sd: np.ndarray, levels) -> np.ndarray:
+    """mean + z(level) * sd per step: levels (L,) or (L, h) -> (L, h)."""
+    from scipy import stats
+
+    levels = np.asarray(levels, dtype=np.float64)
+    z = stats.norm.ppf(levels if levels.ndim == 2 else levels[:, None])
+    return mean[None, :] + z * sd[None, :]
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,7 +292,10 @@ class PanelForecast:
 
     `mean` (n, horizon); `quantiles` (n, len(quantile_levels), horizon); `paths`
     (n, n_paths, horizon) joint sample paths; `model` the model used per id; `scores` the
-    backtest table (id, model, score, chosen), empty when no selection ran.
+    backtest table (id, model, score = mean pinball loss over the backtest origins, chosen,
+    demand_class), empty when no backtest ran; `calibration` the coverage of the backtest
+    intervals before and after calibration (model, level, nominal, raw, calibrated), empty
+    when not calibrated.
     """
 
     ids: list[str]
@@ -232,6 +305,7 @@ class PanelForecast:
     quantiles: np.ndarray
     paths: np.ndarray
     scores: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCORE_COLUMNS))
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def horizon(self) -> int:

@@ -1,4 +1,4 @@
-"""Intermittent demand: Croston and TSB, own numpy implementations.
+"""Intermittent demand: Croston, SBA and TSB, own numpy implementations.
 
 Both estimate a demand-occurrence probability and a demand size; the smoothing constants are
 chosen from a small grid by in-sample one-step mean squared error. The forecast distribution
@@ -19,6 +19,7 @@ from scipy.signal import lfilter
 
 from planner.forecast.base import Forecaster, as_series, check_levels, register
 
+INTERMITTENT = frozenset({"intermittent", "lumpy"})
 CROSTON_ALPHAS = (0.05, 0.1, 0.15, 0.2, 0.3)
 TSB_ALPHAS = (0.05, 0.1, 0.2, 0.3)
 TSB_BETAS = (0.02, 0.05, 0.1, 0.2)
@@ -42,6 +43,8 @@ def _carry_forward(values: np.ndarray, at: np.ndarray, n: int, init: float) -> n
 
 class _ZeroInflated(Forecaster):
     """Shared distribution of Croston and TSB: Bernoulli(prob_) x rescaled historical sizes."""
+
+    demand_classes = INTERMITTENT
 
     def _set_distribution(self, y: np.ndarray, prob: float, size: float) -> None:
         sizes = y[y > 0]
@@ -69,12 +72,20 @@ class _ZeroInflated(Forecaster):
         return values[order], weights[order]
 
     def quantiles(self, horizon: int, levels: Sequence[float]) -> np.ndarray:
+        q = self._quantile(check_levels(levels))
+        return np.repeat(q[:, None], horizon, axis=1)
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        levels = np.asarray(levels, dtype=np.float64)
+        return self._quantile(check_levels(levels)).reshape(levels.shape)
+
+    def _quantile(self, levels: np.ndarray) -> np.ndarray:
+        """The quantile function of one period's demand at `levels` (1-D)."""
         self._check_fitted("prob_")
         values, weights = self._support()
         cdf = np.cumsum(weights)
-        pos = np.searchsorted(cdf, check_levels(levels) - 1e-12, side="left")
-        q = values[np.minimum(pos, values.size - 1)]
-        return np.repeat(q[:, None], horizon, axis=1)
+        pos = np.searchsorted(cdf, levels - 1e-12, side="left")
+        return values[np.minimum(pos, values.size - 1)]
 
     def sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         self._check_fitted("prob_")
@@ -93,6 +104,7 @@ class Croston(_ZeroInflated):
     """
 
     name = "croston"
+    bias_correction: float = 0.0  # SBA: the size is multiplied by 1 - bias_correction * alpha
 
     def __init__(self, alphas: Sequence[float] = CROSTON_ALPHAS):
         self.alphas = alphas
@@ -109,7 +121,7 @@ class Croston(_ZeroInflated):
         init = sizes.mean() / intervals.mean()
         best = None
         for alpha in self.alphas:
-            z = ses(sizes, alpha, sizes.mean())
+            z = ses(sizes, alpha, sizes.mean()) * (1.0 - self.bias_correction * alpha)
             p = ses(intervals, alpha, intervals.mean())
             fitted = _carry_forward(z / p, at, y.size, init)
             mse = float(np.mean((y - fitted) ** 2))
@@ -119,6 +131,16 @@ class Croston(_ZeroInflated):
         self.interval_ = float(interval)
         self._set_distribution(y, 1.0 / max(interval, 1.0), size)
         return self
+
+
+@register
+class SBA(Croston):
+    """Syntetos-Boylan approximation: Croston's rate times (1 - alpha/2), which removes
+    Croston's positive bias (the occurrence probability stays 1 / interval, the mean size is
+    shrunk). The smoothing constant is chosen on the corrected in-sample forecasts."""
+
+    name = "sba"
+    bias_correction = 0.5
 
 
 @register

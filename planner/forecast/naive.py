@@ -6,13 +6,18 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
-from scipy import stats
 
-from planner.forecast.base import Forecaster, as_series, check_levels, register
+from planner.forecast.base import (
+    Forecaster,
+    GaussianForecaster,
+    as_series,
+    check_levels,
+    register,
+)
 
 
 @register
-class SeasonalNaive(Forecaster):
+class SeasonalNaive(GaussianForecaster):
     """Next season repeats the last one: y[T+h] = y[T+h-m*k], k = ceil(h/m).
 
     The model is a seasonal random walk, y[t] = y[t-m] + e[t]: its error sd is the root mean
@@ -45,10 +50,9 @@ class SeasonalNaive(Forecaster):
         self._check_fitted("sd_")
         return self.last_season_[np.arange(horizon) % self.season_length_].copy()
 
-    def quantiles(self, horizon: int, levels: Sequence[float]) -> np.ndarray:
-        z = stats.norm.ppf(check_levels(levels))
-        sd_h = self.sd_ * np.sqrt(self._seasons_spanned(horizon))
-        return self.predict(horizon)[None, :] + z[:, None] * sd_h[None, :]
+    def sd(self, horizon: int) -> np.ndarray:
+        self._check_fitted("sd_")
+        return self.sd_ * np.sqrt(self._seasons_spanned(horizon))
 
     def sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         self._check_fitted("sd_")
@@ -69,6 +73,7 @@ class EmpiricalNaive(Forecaster):
     """
 
     name = "empirical"
+    demand_classes = frozenset()  # the fallback chain's last link; `auto` uses it only if named
 
     def __init__(self, season_length: int = 1):
         self.season_length = season_length
@@ -87,6 +92,11 @@ class EmpiricalNaive(Forecaster):
         self._check_fitted("window_")
         q = np.quantile(self.window_, check_levels(levels))
         return np.repeat(q[:, None], horizon, axis=1)
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        self._check_fitted("window_")
+        levels = np.asarray(levels, dtype=np.float64)
+        return np.quantile(self.window_, check_levels(levels)).reshape(levels.shape)
 
     def sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         self._check_fitted("window_")

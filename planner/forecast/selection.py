@@ -1,31 +1,72 @@
-"""Per-series model choice: demand classes, a rolling-origin backtest, the fallback chain.
+"""Model choice: demand classes, rolling-origin backtests of candidates, the fallback chain.
 
-`select_model` scores each candidate by the mean pinball loss of its quantiles at levels
-(0.1, 0.5, 0.9) over up to three forecast origins (horizon min(h, 13), step = horizon), so
-the choice rewards calibrated spread as well as the centre. Quantiles are analytic or exact
-for every model, so no paths are drawn during selection.
+Every series is classified by Syntetos-Boylan (ADI and CV^2). `auto` backtests the models
+suited to its class at up to three common forecast origins (`backtest_plan`: the last
+`h`, `2h` and `3h` periods cut off, with h = min(horizon, 26), keeping at least half of the
+series for training) and scores each by the mean pinball loss of its quantiles at levels
+(0.1, 0.5, 0.9), so the choice rewards calibrated spread as well as the centre. The
+quantiles come on the fine grid of `calibration.GRID`, from which the PITs that calibrate the
+chosen models are read at no extra cost.
+
+Per-series models are fitted once, with their full form/order search, at the earliest origin,
+and `extend`ed to the later ones (ETS and ARIMA filter the new observations with the
+parameters already estimated; cheap models refit), so no backtest forecast uses data after its
+origin. The chosen model is re-estimated on the whole series with the forms chosen in the
+backtest (`clone_for_refit`). Panel (global) models are fitted once per origin on every
+series long enough, and their quantiles scored per series like the others.
+
+Screening keeps large panels fast: in a demand class with more than `SCREEN_MIN` series, a
+sample of `SCREEN_SAMPLE` series (those with the smallest hash of their id, so the sample does
+not depend on the order or the other series) backtests every candidate; the expensive models
+(`Forecaster.expensive`: ETS, ARIMA) that do not rank among the class's best `FINALISTS` on
+that sample are not backtested on the class's other series. Cheap models always are.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.forecast.base import Forecaster, as_series, make_model
+from planner.forecast.base import (
+    MODELS,
+    PANEL_MODELS,
+    Forecaster,
+    PanelForecaster,
+    as_series,
+    make_model,
+    series_rng,
+)
+from planner.forecast.calibration import GRID, pit_values
 from planner.forecast.metrics import pinball_loss
 
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
 SELECTION_LEVELS = (0.1, 0.5, 0.9)
-MAX_BACKTEST_HORIZON = 13
+MAX_BACKTEST_HORIZON = 26
+N_ORIGINS = 3
 MIN_TRAIN = 8
+SCREEN_MIN = 60
+SCREEN_SAMPLE = 40
+FINALISTS = 3
+PIT_STREAM = 1
+"""`series_rng` stream of the randomised PITs (stream 0 draws the sample paths)."""
 FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError)
 """What a model fit may raise on awkward data; anything else is a bug and propagates."""
 
-FALLBACK = {"ets": "seasonal_naive", "seasonal_naive": "empirical", "empirical": None}
+FALLBACK = {
+    "arima": "ets",
+    "ets": "theta",
+    "theta": "seasonal_naive",
+    "seasonal_naive": "empirical",
+    "empirical": None,
+}
 """Next model when a fit raises; models not listed fall back to seasonal_naive."""
+
+_SELECTION_INDEX = np.searchsorted(GRID, SELECTION_LEVELS)
+assert np.allclose(GRID[_SELECTION_INDEX], SELECTION_LEVELS)
 
 
 def adi_cv2(y: Sequence[float]) -> tuple[float, float]:
@@ -49,20 +90,25 @@ def demand_class(y: Sequence[float]) -> str:
     return "intermittent" if cv2 < CV2_CUTOFF else "lumpy"
 
 
-def candidate_models(y: Sequence[float]) -> list[str]:
-    """seasonal_naive and ets always; croston and tsb too when ADI > 1.32."""
-    names = ["seasonal_naive", "ets"]
-    if adi_cv2(y)[0] > ADI_CUTOFF:
-        names += ["croston", "tsb"]
-    return names
+def candidate_models(y_or_class: Sequence[float] | str, panel: bool = False) -> list[str]:
+    """Registered per-series models (with `panel`: panel models) suited to a demand class
+    (or to the class of a series), in registration order."""
+    klass = y_or_class if isinstance(y_or_class, str) else demand_class(y_or_class)
+    registry = PANEL_MODELS if panel else MODELS
+    return [name for name, cls in registry.items() if klass in cls.demand_classes]
 
 
-def fit_with_fallback(name: str, y: np.ndarray, season_length: int) -> Forecaster:
-    """Fit model `name`; when the fit raises or predicts non-finite values, try the next model
-    of the chain ets -> seasonal_naive -> empirical. The fitted model's `name` says which one
-    was used. Raises the last error when even the empirical model fails (empty series)."""
+def fit_with_fallback(
+    name: str, y: np.ndarray, season_length: int, prototype: Forecaster | None = None
+) -> Forecaster:
+    """Fit model `name` (a copy of `prototype` when given: the forms chosen in the backtest);
+    when the fit raises or predicts non-finite values, try the next model of the chain
+    arima -> ets -> theta -> seasonal_naive -> empirical (others -> seasonal_naive). The
+    fitted model's `name` says which one was used. Raises the last error when even the
+    empirical model fails (empty series)."""
+    model = prototype.clone_for_refit() if prototype is not None else None
     while True:
-        model = make_model(name, season_length)
+        model = model if model is not None else make_model(name, season_length)
         try:
             model.fit(y)
             if not np.all(np.isfinite(model.predict(1))):
@@ -72,45 +118,192 @@ def fit_with_fallback(name: str, y: np.ndarray, season_length: int) -> Forecaste
             following = FALLBACK.get(name, "seasonal_naive")
             if following is None:
                 raise
-            name = following
+            name, model = following, None
 
 
-def backtest_origins(n: int, horizon: int, n_origins: int = 3) -> tuple[list[int], int]:
-    """Forecast origins (training lengths, ascending) and the backtest horizon.
+@dataclass(frozen=True)
+class BacktestPlan:
+    """Common forecast origins: `cuts` periods are cut off the end of every series (smallest
+    first), each forecast `horizon` periods ahead."""
 
-    The horizon is min(horizon, 13), shortened so that at least one origin keeps MIN_TRAIN
-    observations; origins are n - k*horizon for k = 1..n_origins with enough training data.
-    No origin at all (empty list) when the series has MIN_TRAIN points or fewer.
-    """
-    h = min(horizon, MAX_BACKTEST_HORIZON, n - MIN_TRAIN)
-    if h < 1:
-        return [], 0
-    origins = [n - k * h for k in range(n_origins, 0, -1) if n - k * h >= MIN_TRAIN]
-    return origins, h
+    cuts: tuple[int, ...]
+    horizon: int
+
+    def origins(self, n: int) -> list[int]:
+        """Training lengths of a series of length n (earliest origin first)."""
+        floor = max(MIN_TRAIN, n // 2)
+        return [n - c for c in reversed(self.cuts) if n - c >= floor]
 
 
-def backtest_score(
-    model: Forecaster,
+def backtest_plan(
+    horizon: int, n_origins: int = N_ORIGINS, step: int | None = None
+) -> BacktestPlan:
+    """Origins cutting h, h + step, h + 2 step, ... periods, h = min(horizon, 26), step = h."""
+    h = min(int(horizon), MAX_BACKTEST_HORIZON)
+    step = h if step is None else int(step)
+    return BacktestPlan(tuple(h + k * step for k in range(n_origins)), h)
+
+
+def pit_rng(seed: int, series_id: str, model: str) -> np.random.Generator:
+    """Generator of the randomised PITs of one model on one series."""
+    return series_rng(seed, f"{series_id}\x00{model}", PIT_STREAM)
+
+
+@dataclass
+class Trial:
+    """One model backtested on one series: `score` (mean pinball loss at SELECTION_LEVELS
+    over the origins; inf when a fit failed), `pits` (n_origins, horizon) and the fitted
+    model of the earliest origin (`prototype`, per-series models only)."""
+
+    model: str
+    score: float
+    pits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    prototype: Forecaster | None = None
+
+    @classmethod
+    def failed(cls, model: str) -> Trial:
+        return cls(model, float("inf"))
+
+
+def score_origin(y_future: np.ndarray, grid_q: np.ndarray, rng) -> tuple[float, np.ndarray]:
+    """Pinball loss at SELECTION_LEVELS and PITs of one origin's quantile grid (GRID, h)."""
+    q = np.sort(grid_q, axis=0)
+    loss = float(pinball_loss(y_future, q[_SELECTION_INDEX], SELECTION_LEVELS))
+    return loss, pit_values(y_future, q, rng)
+
+
+def backtest_series(
     y: np.ndarray,
-    origins: Sequence[int],
-    horizon: int,
-    levels: Sequence[float] = SELECTION_LEVELS,
-    nonnegative: bool = True,
-) -> float:
-    """Mean pinball loss of `model` refitted (`clone_for_refit`) at each origin; inf when a
-    refit fails or gives non-finite quantiles."""
-    losses = []
-    for origin in origins:
+    names: Sequence[str],
+    plan: BacktestPlan,
+    season_length: int,
+    seed: int = 0,
+    series_id: str = "",
+) -> dict[str, Trial]:
+    """Backtest per-series models `names` on one series at the plan's origins (PITs are
+    randomised by a generator of (seed, series id, model))."""
+    origins = plan.origins(y.size)
+    h = plan.horizon
+    trials = {}
+    for name in names:
+        if not origins:
+            trials[name] = Trial.failed(name)
+            continue
+        losses, pits, prototype = [], [], None
+        rng = pit_rng(seed, series_id, name)
         try:
-            q = model.clone_for_refit().fit(y[:origin]).quantiles(horizon, levels)
+            for origin in origins:
+                if prototype is None:
+                    model = make_model(name, season_length).fit(y[:origin])
+                    prototype = model
+                else:
+                    model = prototype.extend(y[:origin])
+                grid_q = model.quantiles(h, GRID)
+                if not np.all(np.isfinite(grid_q)):
+                    raise FloatingPointError(f"{name} gives non-finite quantiles")
+                loss, pit = score_origin(y[origin : origin + h], grid_q, rng)
+                losses.append(loss)
+                pits.append(pit)
         except FIT_ERRORS:
-            return float("inf")
-        if nonnegative:
-            q = np.maximum(q, 0.0)
-        if not np.all(np.isfinite(q)):
-            return float("inf")
-        losses.append(pinball_loss(y[origin : origin + horizon], q, levels))
-    return float(np.mean(losses))
+            trials[name] = Trial.failed(name)
+            continue
+        trials[name] = Trial(name, float(np.mean(losses)), np.array(pits), prototype)
+    return trials
+
+
+def backtest_panel_model(
+    name: str,
+    arrays: Sequence[np.ndarray],
+    ids: Sequence[str],
+    plan: BacktestPlan,
+    season_length: int,
+    seed: int,
+    covariates=None,
+) -> list[Trial]:
+    """Backtest panel model `name`: one fit per origin on every series long enough."""
+    h = plan.horizon
+    losses: list[list[float]] = [[] for _ in arrays]
+    pits: list[list[np.ndarray]] = [[] for _ in arrays]
+    failed = False
+    rngs: dict[int, np.random.Generator] = {}
+    for cut in plan.cuts:
+        members = [i for i, y in enumerate(arrays) if y.size - cut >= max(MIN_TRAIN, y.size // 2)]
+        if not members:
+            continue
+        train = [arrays[i][: arrays[i].size - cut] for i in members]
+        exog = None
+        if covariates is not None:
+            exog = _truncated_covariates(covariates, members, [t.size for t in train], h)
+        model = make_model(name, season_length)
+        assert isinstance(model, PanelForecaster)
+        try:
+            grid_q = np.asarray(model.fit(train, exog=exog).quantiles(h, GRID))
+        except FIT_ERRORS:
+            failed = True
+            break
+        for row, i in enumerate(members):
+            if not np.all(np.isfinite(grid_q[row])):
+                losses[i].append(float("inf"))
+                continue
+            y = arrays[i]
+            rng = rngs.setdefault(i, pit_rng(seed, ids[i], name))
+            loss, pit = score_origin(y[y.size - cut : y.size - cut + h], grid_q[row], rng)
+            losses[i].append(loss)
+            pits[i].append(pit)
+    if failed:
+        return [Trial.failed(name) for _ in arrays]
+    return [
+        Trial(name, float(np.mean(lo)), np.array(pi)) if lo else Trial.failed(name)
+        for lo, pi in zip(losses, pits, strict=True)
+    ]
+
+
+def _truncated_covariates(covariates, members: list[int], lengths: list[int], horizon: int):
+    from planner.forecast.covariates import Covariates
+
+    history, future = [], []
+    for i, length in zip(members, lengths, strict=True):
+        past, ahead = covariates.truncate(i, length, horizon)
+        history.append(past)
+        future.append(ahead)
+    return Covariates(
+        names=covariates.names,
+        history=history,
+        future=future,
+        periods=[
+            covariates.periods[i][:length] for i, length in zip(members, lengths, strict=True)
+        ],
+        freq=covariates.freq,
+    )
+
+
+def screening_sample(ids: Sequence[str], size: int = SCREEN_SAMPLE) -> set[int]:
+    """Positions of the `size` ids with the smallest crc32 hash (order-independent)."""
+    keys = sorted((zlib.crc32(str(i).encode("utf-8")), k) for k, i in enumerate(ids))
+    return {k for _, k in keys[:size]}
+
+
+def finalists(
+    trials: Sequence[dict[str, Trial]], names: Sequence[str], k: int = FINALISTS
+) -> list[str]:
+    """The `k` models with the lowest mean relative score (score over the series' best) on
+    the screening sample; series where every model failed or scored 0 are ignored."""
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    for series in trials:
+        best = min((t.score for t in series.values()), default=float("inf"))
+        if not np.isfinite(best) or best <= 0:
+            continue
+        for name in names:
+            score = series[name].score if name in series else float("inf")
+            ratios[name].append(min(score / best, 10.0))
+    mean = {name: float(np.mean(r)) if r else float("inf") for name, r in ratios.items()}
+    return sorted(names, key=lambda name: mean[name])[:k]
+
+
+def choose(trials: dict[str, Trial], names: Sequence[str]) -> list[str]:
+    """Candidate names ordered by backtest score (first = chosen; ties: the order given).
+    Models whose backtest failed come last."""
+    return sorted(names, key=lambda name: trials[name].score if name in trials else np.inf)
 
 
 @dataclass(frozen=True)
@@ -130,33 +323,27 @@ def select_model(
     season_length: int,
     *,
     candidates: Sequence[str] | None = None,
-    levels: Sequence[float] = SELECTION_LEVELS,
-    n_origins: int = 3,
-    nonnegative: bool = True,
+    n_origins: int = N_ORIGINS,
+    seed: int = 0,
 ) -> Selection:
-    """Pick the candidate with the lowest rolling-origin pinball loss (first one on ties).
-
-    Each candidate is fitted on the whole series first; the backtest refits its
-    `clone_for_refit()` (for ETS: the trend form chosen on the whole series, re-estimated)
-    at each origin. Without candidates, `candidate_models(y)`.
-    """
+    """Pick the per-series candidate with the lowest rolling-origin pinball loss for one
+    series (first one on ties); without candidates, every model suited to its class."""
     arr = as_series(y)
     names = list(candidates) if candidates is not None else candidate_models(arr)
-    origins, h = backtest_origins(arr.size, horizon, n_origins)
-    if not origins:
+    plan = backtest_plan(horizon, n_origins)
+    if not plan.origins(arr.size):
         return Selection("empirical")
-    scores: dict[str, float] = {}
-    fitted: dict[str, Forecaster] = {}
-    for name in names:
-        model = make_model(name, season_length)
+    trials = backtest_series(arr, names, plan, season_length, seed)
+    ranked = choose(trials, names)
+    scores = {name: trials[name].score for name in names}
+    for name in ranked:
+        if not np.isfinite(scores[name]):
+            break
         try:
-            model.fit(arr)
-            if not np.all(np.isfinite(model.predict(1))):
-                raise FloatingPointError(f"{name} predicts non-finite values")
+            fitted = fit_with_fallback(name, arr, season_length, trials[name].prototype)
         except FIT_ERRORS:
-            scores[name] = float("inf")
             continue
-        fitted[name] = model
-        scores[name] = backtest_score(model, arr, origins, h, levels, nonnegative)
-    best = min(names, key=lambda name: scores[name])
-    return Selection(best, scores, fitted.get(best))
+        if fitted.name == name:
+            return Selection(name, scores, fitted)
+    fitted = fit_with_fallback("ets", arr, season_length)
+    return Selection(fitted.name, scores, fitted)

@@ -1,0 +1,1 @@
+"""Forecast accuracy and speed benchmark: M3 monthly, Tourism monthly, generated weekly series."""

@@ -3,10 +3,27 @@
 Defaults are applied as the schema says; dates are bucketed into ISO weeks (Monday); demand
 rows with the same key are summed and aggregated into weeks (quantity sum, promo and stockout
 max, price quantity-weighted mean); each demand series gets a complete weekly grid up to the
-dataset's last demand week; series without an inventory row start with 0 on hand.
+dataset's last demand week (gap filling: missing weeks get quantity 0); series without an
+inventory row start with 0 on hand. `load_dataset` does all of this.
+
+`clean_for_forecast(dataset, cleaning)` is the separate step that prepares the demand history
+for forecasting, each part switchable by the scenario's `forecast.cleaning` and counted in the
+returned dataset's quality report:
+
+- censored demand (`censored`): in a stockout week the sales only bound demand from below;
+  the quantity becomes the larger of the sales and the mean of the nearest uncensored weeks
+  (up to 4 on each side within 8 weeks, weeks with the same promotion flag preferred).
+- outliers (`outliers`): a week far above its series' running level, a robust z-score
+  (quantity - centred 13-week median) / max(1.4826 * MAD, sqrt(median)) above
+  `outlier_threshold`, is capped at median + threshold * scale. Promotion and stockout weeks
+  are never capped (their spikes and dips have a cause), nor are intermittent series (fewer
+  than half the weeks with demand), whose spikes are their demand.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,8 +32,16 @@ from planner.data.quality import QualityReport, Step
 from planner.data.schema import HOLDING_COST_RULE, RULES, TABLES, UNIT_COST_RULE, Column
 from planner.data.validate import ROW, ParsedTable
 
+if TYPE_CHECKING:
+    from planner.config import CleaningConfig
+    from planner.data import Dataset
+
 SALES_KEY = ["sku", "warehouse", "week"]
 SERIES = ["sku", "warehouse"]
+OUTLIER_WINDOW = 13
+"""Width (weeks) of the centred running median that outliers are measured from."""
+CENSOR_NEIGHBOURS = 4
+"""Uncensored weeks taken on each side of a stockout week (within twice as many weeks)."""
 
 
 def clean(parsed: dict[str, ParsedTable], report: QualityReport) -> dict[str, pd.DataFrame]:
@@ -290,3 +315,104 @@ def summarise(tables: dict[str, pd.DataFrame], report: QualityReport) -> None:
         first, last = demand["week"].min(), demand["week"].max()
         weeks = (last - first) // pd.Timedelta(weeks=1) + 1
         report.summary["demand weeks"] = f"{first:%Y-%m-%d} .. {last:%Y-%m-%d} ({weeks} weeks)"
+
+
+def clean_for_forecast(dataset: Dataset, cleaning: CleaningConfig | None = None) -> Dataset:
+    """The dataset with its demand history cleaned for forecasting (see the module notes).
+
+    `cleaning` is the scenario's `forecast.cleaning` (default: every step on, threshold 5).
+    Returns a new Dataset whose `demand.quantity` is changed and whose quality report (a copy)
+    counts each step: "censored weeks imputed" and "outliers capped". The input is unchanged.
+    """
+    if cleaning is None:
+        from planner.config import CleaningConfig
+
+        cleaning = CleaningConfig()
+    demand = dataset.demand.sort_values(SALES_KEY, kind="stable").reset_index(drop=True)
+    quantity = demand["quantity"].to_numpy(dtype=np.float64).copy()
+    promo = demand["promo"].to_numpy() > 0
+    stockout = demand["stockout"].to_numpy() > 0
+    starts = np.flatnonzero(
+        np.r_[True, (demand[SERIES].to_numpy()[1:] != demand[SERIES].to_numpy()[:-1]).any(axis=1)]
+    )
+    bounds = list(zip(starts, np.r_[starts[1:], len(demand)], strict=True))
+    report = _copy_report(dataset.quality)
+    if cleaning.censored:
+        raised = 0
+        for lo, hi in bounds:
+            raised += impute_censored(quantity[lo:hi], stockout[lo:hi], promo[lo:hi])
+        report.add(
+            "demand",
+            Step.CENSORED_IMPUTED,
+            raised,
+            "stockout weeks raised to the mean of the nearest uncensored weeks",
+        )
+    if cleaning.outliers:
+        capped = 0
+        for lo, hi in bounds:
+            keep = promo[lo:hi] | stockout[lo:hi]
+            capped += cap_outliers(quantity[lo:hi], cleaning.outlier_threshold, keep)
+        report.add(
+            "demand",
+            Step.OUTLIERS_CAPPED,
+            capped,
+            f"robust z-score above {cleaning.outlier_threshold:g} capped (promotions kept)",
+        )
+    demand = demand.assign(quantity=quantity)
+    return replace(dataset, demand=demand, quality=report)
+
+
+def _copy_report(report: QualityReport) -> QualityReport:
+    return replace(
+        report,
+        files=dict(report.files),
+        rows_read=dict(report.rows_read),
+        rows_clean=dict(report.rows_clean),
+        steps=list(report.steps),
+        ignored=list(report.ignored),
+        summary=dict(report.summary),
+    )
+
+
+def impute_censored(quantity: np.ndarray, stockout: np.ndarray, promo: np.ndarray) -> int:
+    """Raise stockout weeks of one series in place to the mean of the nearest uncensored
+    weeks (same promotion flag preferred); returns how many weeks were raised."""
+    free = np.flatnonzero(~stockout)
+    if free.size == 0:
+        return 0
+    raised = 0
+    for t in np.flatnonzero(stockout):
+        near = free[np.abs(free - t) <= 2 * CENSOR_NEIGHBOURS]
+        same = near[promo[near] == promo[t]]
+        pool = same if same.size >= 2 else near
+        if pool.size == 0:
+            continue
+        before = pool[pool < t][-CENSOR_NEIGHBOURS:]
+        after = pool[pool > t][:CENSOR_NEIGHBOURS]
+        expected = float(np.mean(quantity[np.r_[before, after]]))
+        if expected > quantity[t]:
+            quantity[t] = expected
+            raised += 1
+    return raised
+
+
+def cap_outliers(quantity: np.ndarray, threshold: float, keep: np.ndarray) -> int:
+    """Cap the upward outliers of one series in place (weeks in `keep` are left alone);
+    returns how many weeks were capped."""
+    if quantity.size < OUTLIER_WINDOW or np.mean(quantity > 0) < 0.5:
+        return 0
+    level = (
+        pd.Series(quantity)
+        .rolling(OUTLIER_WINDOW, center=True, min_periods=OUTLIER_WINDOW // 2 + 1)
+        .median()
+        .bfill()
+        .ffill()
+        .to_numpy()
+    )
+    resid = quantity - level
+    mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    scale = np.maximum(mad, np.sqrt(np.maximum(level, 1.0)))
+    limit = level + threshold * scale
+    over = (quantity > limit) & ~keep
+    quantity[over] = limit[over]
+    return int(over.sum())

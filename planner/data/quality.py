@@ -21,6 +21,8 @@ class Step(StrEnum):
     WEEKS_FILLED = "missing weeks filled with zero"
     SERIES_FILLED = "series with missing weeks"
     INVENTORY_ADDED = "missing inventory set to 0"
+    CENSORED_IMPUTED = "censored weeks imputed"
+    OUTLIERS_CAPPED = "outliers capped"
 
 
 @dataclass(frozen=True)

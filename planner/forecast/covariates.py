@@ -66,3 +66,59 @@ class Covariates:
         if len(fut) < horizon:
             fut = np.vstack([fut, np.full((horizon - len(fut), h.shape[1]), np.nan)])
         return h[:length], fut
+
+
+COVARIATE_NAMES = ("promo", "price")
+WEEKLY = "W-MON"
+
+
+def covariates_from_dataset(
+    dataset, series: pd.DataFrame, horizon_weeks: pd.DatetimeIndex
+) -> Covariates:
+    """Promotion and price regressors of `series` (columns sku, warehouse, in forecast order).
+
+    History: `promo` and `price` of each series' weeks in `dataset.demand` (weekly, a complete
+    grid per series; an unknown price stays NaN). Future, for `horizon_weeks` (the forecast
+    weeks, following the last history week): `dataset.events` rows of the series' SKU for its
+    warehouse or for every warehouse (warehouse ''; a row for the warehouse wins over one for
+    every warehouse); a promotion not given is 0, a price not given is the series' last known
+    price.
+    """
+    horizon_weeks = pd.DatetimeIndex(horizon_weeks)
+    demand = dataset.demand
+    groups = {key: frame for key, frame in demand.groupby(["sku", "warehouse"], sort=False)}
+    events = _event_table(dataset.events, horizon_weeks)
+    history, future, periods = [], [], []
+    for sku, warehouse in zip(series["sku"], series["warehouse"], strict=True):
+        frame = groups.get((sku, warehouse))
+        if frame is None:
+            raise ValueError(f"series {sku}/{warehouse} has no demand history")
+        frame = frame.sort_values("week")
+        past = frame[["promo", "price"]].to_numpy(dtype=np.float64)
+        history.append(past)
+        periods.append(pd.DatetimeIndex(frame["week"]))
+        known = past[:, 1][np.isfinite(past[:, 1])]
+        last_price = float(known[-1]) if known.size else np.nan
+        ahead = np.column_stack(
+            [np.zeros(len(horizon_weeks)), np.full(len(horizon_weeks), last_price)]
+        )
+        for scope in ("", warehouse):  # every-warehouse rows first, the warehouse's own win
+            rows = events.get((sku, scope))
+            if rows is None:
+                continue
+            pos = horizon_weeks.get_indexer(rows["week"])
+            for column, name in enumerate(COVARIATE_NAMES):
+                values = rows[name].to_numpy(dtype=np.float64)
+                given = (pos >= 0) & np.isfinite(values)
+                ahead[pos[given], column] = values[given]
+        future.append(ahead)
+    return Covariates(COVARIATE_NAMES, history, future, periods, WEEKLY)
+
+
+def _event_table(events: pd.DataFrame, weeks: pd.DatetimeIndex) -> dict:
+    """Events in the horizon by (sku, warehouse), warehouse '' meaning every warehouse."""
+    if events.empty:
+        return {}
+    frame = events.loc[events["week"].isin(weeks)].copy()
+    frame["warehouse"] = frame["warehouse"].fillna("").astype(str)
+    return {key: rows for key, rows in frame.groupby(["sku", "warehouse"], sort=False)}

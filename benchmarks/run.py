@@ -145,7 +145,8 @@ def print_table(rows: list[dict]) -> None:
         print(
             f"{'':<8}{'':<20}{'':>10}{'ratio':>11}{'':>9}{q['build_plus_handover']:>10.2f}x"
             f"{(q['solve'] or float('nan')):>8.2f}x{q['total']:>8.2f}x{q['peak_memory']:>8.2f}x  "
-            f"rel diff {r['objective_rel_diff']:.1e} {'OK' if r['agree'] else 'MISMATCH'}"
+            f"rel diff {r['objective_rel_diff']:.1e} "
+            f"{'OK' if r['agree'] else ('MISMATCH' if r['both_optimal'] else 'not both optimal: not compared')}"
         )
 
 

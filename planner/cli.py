@@ -224,6 +224,8 @@ def plan(
         for line in log:
             con.out(f"set {line}")
         run = plan_scenario(sc, progress=con.progress, overrides=log, verbose_solver=verbose)
+        for line in run.whatif_log:
+            con.out(line)
         target = write_plan(run, out or default_run_dir(sc.name))
         for note in run.notes:
             con.warn(note)

@@ -20,19 +20,23 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.data import Dataset, load_dataset
+from planner.diagnose import diagnose_infeasibility
 from planner.errors import InfeasibleError, SolverError
 from planner.forecast import PanelForecast, forecast_panel
 from planner.forecast.file import read_forecast_file
 from planner.model.build import build_model
 from planner.model.data import ModelData
 from planner.model.inputs import InputNotes, make_model_data, planning_weeks
+from planner.model.rows import DEFINITIONAL, row_describers
 from planner.output import write_csv, write_json
 from planner.results import PlanResult, summarise
 from planner.scenarios import ScenarioSet, build_scenarios
 from planner.solve import SolveResult, SolverOptions, SolveStatus, solve_model
 from planner.value import value_of_information
+from planner.whatif import apply_dataset_whatifs, apply_model_whatifs
 
 QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
+IIS_MAX_ROWS = 20_000
 
 Progress = Callable[[str], None]
 
@@ -73,6 +77,7 @@ class PlanRun:
     notes: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     value: dict | None = None  # VSS / EVPI
+    whatif_log: list[str] = field(default_factory=list)
 
 
 def _quiet(_: str) -> None:
@@ -130,19 +135,6 @@ def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
     )
 
 
-def check_supported(scenario: Scenario) -> None:
-    """Refuse settings whose features this version does not implement yet."""
-    from planner.errors import ConfigError, Problem
-
-    if scenario.whatif:
-        src = str(scenario.source or "scenario")
-        raise ConfigError(
-            Problem(
-                src, "what-if modifiers are not supported by this version", fix="remove `whatif`"
-            )
-        )
-
-
 def unused_data_notes(dataset: Dataset) -> list[str]:
     """Data this version reads and validates but does not plan with: say so, never silently."""
     notes = []
@@ -168,19 +160,24 @@ def solve_plan(
         "solve": res.timings["solve"],
     }
     if not res.status.has_solution:
-        raise _solve_failure(res, options)
+        raise _solve_failure(res, options, model, data, layout)
     return model, layout, res, timings
 
 
-def _solve_failure(res: SolveResult, options: SolverOptions) -> Exception:
+def _solve_failure(
+    res: SolveResult, options: SolverOptions, model=None, data=None, layout=None
+) -> Exception:
     if res.status is SolveStatus.INFEASIBLE:
-        return InfeasibleError(
-            "the model is infeasible: no plan satisfies the hard constraints together. "
-            "Constraint families involved: stock_balance, warehouse_capacity, supplier_capacity. "
-            "Shortages are allowed and forced overflow is priced, so check capacities that are "
-            "negative or zero where stock must pass through.",
-            families=("stock_balance", "warehouse_capacity", "supplier_capacity"),
+        if model is None:
+            return InfeasibleError("the model is infeasible")
+        diagnosis = diagnose_infeasibility(
+            model,
+            row_describers(model, data, layout),
+            hard_families=DEFINITIONAL,
+            time_limit_s=min(options.time_limit_s, 120.0),
+            use_iis=res.n_constraints <= IIS_MAX_ROWS,  # HiGHS's IIS is slow on large models
         )
+        return InfeasibleError(diagnosis.message(), families=tuple(diagnosis.families))
     if res.status is SolveStatus.UNBOUNDED:
         return SolverError(
             "the model is unbounded: some order earns more than it costs. Check that no "
@@ -202,11 +199,14 @@ def plan_scenario(
     verbose_solver: bool = False,
 ) -> PlanRun:
     """Run the whole planning pipeline for a resolved scenario."""
-    check_supported(scenario)
     timings: dict[str, float] = {}
+    src = str(scenario.source or "scenario")
     t = time.perf_counter()
     progress("loading and validating the dataset")
     dataset = load_dataset(scenario.dataset)
+    dataset, whatif_log = apply_dataset_whatifs(
+        dataset, scenario.whatif, horizon_weeks=scenario.plan.horizon_weeks, source=src
+    )
     timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -224,6 +224,9 @@ def plan_scenario(
     t = time.perf_counter()
     notes = InputNotes()
     data = make_model_data(dataset, scenario, forecast.series, forecast.weeks, scen, notes)
+    categories = dict(zip(dataset.items["sku"], dataset.items["category"], strict=True))
+    data, model_log = apply_model_whatifs(data, scenario.whatif, categories, source=src)
+    whatif_log += model_log
     timings["model_data"] = time.perf_counter() - t
 
     progress("building the model and solving with HiGHS")
@@ -251,6 +254,7 @@ def plan_scenario(
         notes=unused_data_notes(dataset) + notes.lines + result.warnings,
         overrides=list(overrides or []),
         value=value,
+        whatif_log=whatif_log,
     )
 
 
@@ -287,6 +291,7 @@ def summary_dict(run: PlanRun) -> dict:
         "plan_weeks": [str(w.date()) for w in run.model_data.weeks],
         "notes": run.notes,
         "overrides": run.overrides,
+        "whatif": run.whatif_log,
         "scenario": run.scenario.resolved_dict(),
         "dataset_fingerprint": run.dataset.fingerprint,
         "data_quality": run.dataset.quality.to_dict(),

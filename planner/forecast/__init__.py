@@ -5,8 +5,9 @@
 Models follow the `Forecaster` contract and are listed in `MODELS` by scenario-file name.
 """
 
-from planner.forecast import (  # noqa: F401  (register the models)
+from planner.forecast import (  # noqa: F401  (register the models; deep: only with torch)
     arima,
+    deep,
     ets,
     intermittent,
     moving_average,

@@ -235,5 +235,51 @@ def plan(
     _run(body)
 
 
+@main.command()
+@scenario_arg
+@set_opt
+@out_opt
+@quiet_opt
+@verbose_opt
+def backtest(
+    scenario: Path, overrides: tuple[str, ...], out: Path | None, quiet: bool, verbose: bool
+) -> None:
+    """Rolling-origin forecast accuracy per model and per series.
+
+    Writes backtest.csv (id, sku, warehouse, model, fold, origin, chosen, mae, rmse, mase,
+    rmsse, smape, bias, pinball, coverage_80, coverage_95, crps) and backtest_summary.csv
+    (the same metrics averaged per model), and prints the summary. Folds, step, horizon and
+    models come from the scenario's `backtest` section.
+
+    \b
+    Example:
+      planner backtest scenarios/demo.yaml --set backtest.folds=3 --set backtest.models=[auto,ets,theta]
+    """
+    con = Console(quiet, verbose)
+
+    def body():
+        from planner.config import load_scenario
+        from planner.data import load_dataset
+        from planner.data.clean import clean_for_forecast
+        from planner.forecast.backtest import format_summary, run_backtest
+        from planner.output import default_run_dir, write_csv
+
+        sc, log = load_scenario(scenario, overrides)
+        for line in log:
+            con.out(f"set {line}")
+        con.progress("loading and validating the dataset")
+        ds = clean_for_forecast(load_dataset(sc.dataset), sc.forecast.cleaning)
+        con.progress(f"backtesting {len(ds.series)} series")
+        folds, summary = run_backtest(ds, sc, progress=con.progress)
+        target = out or default_run_dir(f"{sc.name}-backtest")
+        target.mkdir(parents=True, exist_ok=True)
+        write_csv(folds, target / "backtest.csv")
+        write_csv(summary, target / "backtest_summary.csv")
+        con.out(format_summary(summary))
+        con.out(f"\nwritten: {target / 'backtest.csv'}, {target / 'backtest_summary.csv'}")
+
+    _run(body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

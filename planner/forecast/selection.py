@@ -39,7 +39,7 @@ from planner.forecast.base import (
     make_model,
     series_rng,
 )
-from planner.forecast.calibration import GRID, pit_values
+from planner.forecast.calibration import GRID, path_levels, pit_values
 from planner.forecast.metrics import pinball_loss
 
 ADI_CUTOFF = 1.32
@@ -159,6 +159,8 @@ class Trial:
     score: float
     pits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     prototype: Forecaster | None = None
+    grids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.float32))
+    """Quantiles on GRID at each origin, (n_origins, len(GRID), horizon), float32."""
 
     @classmethod
     def failed(cls, model: str) -> Trial:
@@ -189,7 +191,7 @@ def backtest_series(
         if not origins:
             trials[name] = Trial.failed(name)
             continue
-        losses, pits, prototype = [], [], None
+        losses, pits, grids, prototype = [], [], [], None
         rng = pit_rng(seed, series_id, name)
         try:
             for origin in origins:
@@ -204,10 +206,17 @@ def backtest_series(
                 loss, pit = score_origin(y[origin : origin + h], grid_q, rng)
                 losses.append(loss)
                 pits.append(pit)
+                grids.append(np.sort(grid_q, axis=0))
         except FIT_ERRORS:
             trials[name] = Trial.failed(name)
             continue
-        trials[name] = Trial(name, float(np.mean(losses)), np.array(pits), prototype)
+        trials[name] = Trial(
+            name,
+            float(np.mean(losses)),
+            np.array(pits),
+            prototype,
+            np.array(grids, dtype=np.float32),
+        )
     return trials
 
 
@@ -224,6 +233,7 @@ def backtest_panel_model(
     h = plan.horizon
     losses: list[list[float]] = [[] for _ in arrays]
     pits: list[list[np.ndarray]] = [[] for _ in arrays]
+    grids: list[list[np.ndarray]] = [[] for _ in arrays]
     failed = False
     rngs: dict[int, np.random.Generator] = {}
     for cut in plan.cuts:
@@ -233,7 +243,7 @@ def backtest_panel_model(
         train = [arrays[i][: arrays[i].size - cut] for i in members]
         exog = None
         if covariates is not None:
-            exog = _truncated_covariates(covariates, members, [t.size for t in train], h)
+            exog = truncated_covariates(covariates, members, [t.size for t in train], h)
         model = make_model(name, season_length)
         assert isinstance(model, PanelForecaster)
         try:
@@ -250,15 +260,20 @@ def backtest_panel_model(
             loss, pit = score_origin(y[y.size - cut : y.size - cut + h], grid_q[row], rng)
             losses[i].append(loss)
             pits[i].append(pit)
+            grids[i].append(np.sort(grid_q[row], axis=0))
     if failed:
         return [Trial.failed(name) for _ in arrays]
+    # origins were visited latest first: store them earliest first, like per-series trials
     return [
-        Trial(name, float(np.mean(lo)), np.array(pi)) if lo else Trial.failed(name)
-        for lo, pi in zip(losses, pits, strict=True)
+        Trial(name, float(np.mean(lo)), np.array(pi[::-1]), None, np.array(gr[::-1], np.float32))
+        if lo and np.all(np.isfinite(lo))
+        else Trial.failed(name)
+        for lo, pi, gr in zip(losses, pits, grids, strict=True)
     ]
 
 
-def _truncated_covariates(covariates, members: list[int], lengths: list[int], horizon: int):
+def truncated_covariates(covariates, members: list[int], lengths: list[int], horizon: int):
+    """Covariates of series `members` cut to `lengths`, the next `horizon` rows as future."""
     from planner.forecast.covariates import Covariates
 
     history, future = [], []
@@ -347,3 +362,48 @@ def select_model(
             return Selection(name, scores, fitted)
     fitted = fit_with_fallback("ets", arr, season_length)
     return Selection(fitted.name, scores, fitted)
+
+
+class Combination(Forecaster):
+    """Equal-weight combination of fitted models by quantile averaging (Vincentisation).
+
+    The combined quantile at each level and step is the mean of the members' quantiles, so
+    the combined mean is the mean of the members' means. Sample paths take the first member's
+    paths and give each the combined quantile at that path's rank level (ties at random),
+    which keeps the first member's week-to-week dependence. Built from fitted members with
+    `Combination.of`; `name` joins the member names with '+'.
+    """
+
+    def __init__(self, members: Sequence[Forecaster] = ()):
+        self.members = members
+
+    @classmethod
+    def of(cls, members: Sequence[Forecaster]) -> Combination:
+        combo = cls(tuple(members))
+        combo.fit_members_ = tuple(members)
+        combo.name = "+".join(m.name for m in members)
+        return combo
+
+    def fit(self, y: np.ndarray, exog=None) -> Combination:
+        self.fit_members_ = tuple(m.fit(y) for m in self.members)
+        self.name = "+".join(m.name for m in self.members)
+        return self
+
+    def predict(self, horizon: int) -> np.ndarray:
+        self._check_fitted("fit_members_")
+        return np.mean([m.predict(horizon) for m in self.fit_members_], axis=0)
+
+    def quantiles(self, horizon: int, levels: Sequence[float]) -> np.ndarray:
+        self._check_fitted("fit_members_")
+        return np.mean(
+            [np.sort(m.quantiles(horizon, levels), axis=0) for m in self.fit_members_], axis=0
+        )
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        self._check_fitted("fit_members_")
+        return np.mean([m.quantiles_by_step(levels) for m in self.fit_members_], axis=0)
+
+    def sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        self._check_fitted("fit_members_")
+        paths = self.fit_members_[0].sample_paths(horizon, n_paths, rng)
+        return self.quantiles_by_step(path_levels(paths, rng))

@@ -147,6 +147,11 @@ class SolverConfig(_Section):
     time_limit_s: float = Field(300, gt=0)
     mip_gap: float = Field(0.01, ge=0)
     threads: int | None = Field(None, ge=1)
+    integer_recourse: bool = Field(
+        False,
+        description="Lot sizing (fixed costs, MOQ, multiples) integer in every scenario's later "
+        "weeks too; default: only the committed orders are integer.",
+    )
 
 
 class _Filters(_Section):

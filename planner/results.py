@@ -48,10 +48,8 @@ class PlanSolution:
             stock=v["stock"].reshape(shape),
             short=v["short"].reshape(shape),
             overflow=get("overflow", 0).reshape(lay.S, len(lay.overflow_wt)),
-            placed_first=np.round(get("placed_first", len(lay.fs_setup))),
-            placed=np.round(get("placed", lay.S * len(lay.rc_setup))).reshape(
-                lay.S, len(lay.rc_setup)
-            ),
+            placed_first=get("placed_first", len(lay.fs_setup)),
+            placed=get("placed", lay.S * len(lay.rc_setup)).reshape(lay.S, len(lay.rc_setup)),
             transfer=get("transfer", lay.S * lay.n_tr).reshape(lay.S, lay.n_tr),
         )
 

@@ -187,23 +187,6 @@ def test_infeasible_pyomo_model_is_classified_infeasible():
     assert solve_model(m).status is SolveStatus.INFEASIBLE
 
 
-def test_infeasible_model_exits_3_naming_constraint_families(mini, tmp_path, monkeypatch):
-    from planner import pipeline
-    from planner.solve import SolveStatus
-
-    real = pipeline.solve_model
-
-    def infeasible(model, options):
-        res = real(model, options)
-        res.status = SolveStatus.INFEASIBLE
-        return res
-
-    monkeypatch.setattr(pipeline, "solve_model", infeasible)
-    res = CliRunner().invoke(main, ["plan", str(mini), "--out", str(tmp_path / "run")])
-    assert res.exit_code == 3
-    assert "infeasible" in res.output and "warehouse_capacity" in res.output
-
-
 def test_unexpected_error_exits_1(mini, monkeypatch):
     from planner import pipeline
 

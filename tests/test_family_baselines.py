@@ -111,6 +111,7 @@ def _lots(data, fixed=50.0, moq=30.0, mult=0.0):
         fixed_order_cost=np.full(nl, fixed),
         moq=np.full(nl, moq),
         order_multiple=np.full(nl, mult),
+        integer_recourse=True,
     )
 
 

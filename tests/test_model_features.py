@@ -19,7 +19,7 @@ def test_wagner_whitin_snyder_shen_example_3_9():
     # fixed cost 500, holding 2, demand 90/120/80/70, lead time 0, no unit cost:
     # order 210 in week 1 and 150 in week 3, cost 1380 (Snyder & Shen, Example 3.9)
     data = single_series([90, 120, 80, 70], lanes=((0, 0.0, 0.0),), holding=2.0, shortage=1e4)
-    data = replace(data, fixed_order_cost=np.array([500.0]))
+    data = replace(data, fixed_order_cost=np.array([500.0]), integer_recourse=True)
     result, res, _sol = solve(data)
     assert res.objective == pytest.approx(1380.0)
     assert result.orders["quantity"].tolist() == pytest.approx([210, 150])
@@ -33,7 +33,13 @@ def _lot_case(seed=3):
     nl = data.n_lanes
     moq = np.where(np.arange(nl) % 2 == 0, 40.0, 0.0)
     mult = np.where(np.arange(nl) % 3 == 0, 25.0, 0.0)
-    return replace(data, moq=moq, order_multiple=mult, fixed_order_cost=np.full(nl, 30.0))
+    return replace(
+        data,
+        moq=moq,
+        order_multiple=mult,
+        fixed_order_cost=np.full(nl, 30.0),
+        integer_recourse=True,
+    )
 
 
 def test_moq_and_multiples_hold_in_every_order_and_scenario():
@@ -56,10 +62,31 @@ def test_moq_and_multiples_hold_in_every_order_and_scenario():
     assert len(committed) > 0
 
 
+def test_relaxed_recourse_keeps_committed_orders_integer_and_bounds_the_full_milp():
+    full = _lot_case()
+    relaxed = replace(full, integer_recourse=False)
+    r_full, res_full, _ = solve(full)
+    r_rel, res_rel, sol = solve(relaxed)
+    assert res_rel.n_integers < res_full.n_integers
+    # relaxing the later weeks' integrality can only lower the optimal cost
+    assert res_rel.objective <= res_full.objective * (1 + 0.01) + 1e-6
+    from planner.model.layout import make_layout
+
+    lay = make_layout(relaxed)
+    q = sol.first
+    moq, mult = relaxed.moq[lay.fs_lane], relaxed.order_multiple[lay.fs_lane]
+    placed = q > 1e-6
+    assert (q[placed] >= moq[placed] - 1e-6).all()
+    ratio = q[placed & (mult > 0)] / mult[placed & (mult > 0)]
+    assert np.abs(ratio - np.round(ratio)).max(initial=0) < 1e-6
+
+
 def test_fixed_order_costs_reduce_the_number_of_orders():
     base = synthetic_model_data(3, 1, 1, 8, 1, seed=2, capacities=False)
     free = solve(base)[2]
-    costly = solve(replace(base, fixed_order_cost=np.full(base.n_lanes, 200.0)))[2]
+    costly = solve(
+        replace(base, fixed_order_cost=np.full(base.n_lanes, 200.0), integer_recourse=True)
+    )[2]
     n_free = (free.first > 1e-6).sum() + (free.recourse > 1e-6).sum()
     n_costly = (costly.first > 1e-6).sum() + (costly.recourse > 1e-6).sum()
     assert n_costly < n_free

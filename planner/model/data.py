@@ -80,6 +80,10 @@ class ModelData:
     service_from_week: np.ndarray | None = None  # (n,) first week the fill-rate target covers
     cvar_alpha: float = 0.95
     cvar_weight: float = 0.0
+    # lot-sizing integrality of recourse orders: False relaxes it (binaries in [0, 1], lots
+    # continuous) so only the committed first-stage orders are integer: much faster, and the
+    # tentative orders of later weeks are re-decided every week anyway
+    integer_recourse: bool = False
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

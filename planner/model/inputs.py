@@ -138,6 +138,7 @@ def make_model_data(
         service_level=scenario.risk.service_level,
         cvar_alpha=scenario.risk.cvar_alpha,
         cvar_weight=scenario.risk.cvar_weight,
+        integer_recourse=scenario.solver.integer_recourse,
         meta={"unit_cost": unit_cost},
     )
 

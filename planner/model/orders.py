@@ -5,7 +5,10 @@
     order_moq        q >= moq_l o            an order is at least the MOQ, or nothing
     order_multiple   q  = m_l k              k integer >= 0: whole multiples only
 Each lot-sizing family exists only for the lanes that use it, so a dataset without them
-stays a pure LP.
+stays a pure LP. By default only the first-stage (committed) o and k are integer; the recourse
+ones are relaxed (o in [0, 1], k >= 0) unless `integer_recourse` is set: the tentative orders
+of later weeks are re-planned every week, and full integrality in every scenario multiplies the
+binaries by the number of scenarios.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ def add_order_setup(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
     moq = data.moq
     fs, rc = lay.fs_setup, lay.rc_setup
     m.placed_first = pyo.Var(range(len(fs)), domain=pyo.Binary)
-    m.placed = pyo.Var(range(lay.S * len(rc)), domain=pyo.Binary)
+    m.placed = pyo.Var(
+        range(lay.S * len(rc)), domain=pyo.Binary if data.integer_recourse else pyo.UnitInterval
+    )
     if len(fs):
         x, o = m.order_first, m.placed_first
         lanes = lay.fs_lane[fs].tolist()
@@ -73,7 +78,10 @@ def add_order_multiples(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> N
     mult = data.order_multiple
     fs, rc = lay.fs_lots, lay.rc_lots
     m.lots_first = pyo.Var(range(len(fs)), domain=pyo.NonNegativeIntegers)
-    m.lots = pyo.Var(range(lay.S * len(rc)), domain=pyo.NonNegativeIntegers)
+    m.lots = pyo.Var(
+        range(lay.S * len(rc)),
+        domain=pyo.NonNegativeIntegers if data.integer_recourse else pyo.NonNegativeReals,
+    )
     if len(fs):
         x, k_ = m.order_first, m.lots_first
         lanes = lay.fs_lane[fs].tolist()

@@ -147,7 +147,17 @@ def test_auto_on_a_demo_sized_panel_mixes_model_families():
     its backtest (speed is measured in benchmarks, never asserted here)."""
     series = panel_series(120, seed=5)
     result = forecast_panel(series, [f"s{i}" for i in range(120)], H)
-    assert {"croston", "tsb"} & set(result.model) and {"ets", "seasonal_naive"} & set(result.model)
+    members = {m for name in result.model for m in name.split("+")}
+    assert {"croston", "sba", "tsb"} & members
+    assert {"ets", "theta", "arima", "seasonal_naive"} & members
+    assert all(len(name.split("+")) == 2 for name in result.model)  # the two best combined
+    chosen = result.scores[result.scores["chosen"]].set_index("id")
+    assert list(chosen.loc[[f"s{i}" for i in range(120)], "model"]) == result.model
+    # a combination's backtest score is recorded with it and ranks at most the members' mean
+    for series_id, name in zip(chosen.index, chosen["model"], strict=True):
+        rows = result.scores[result.scores["id"] == series_id].set_index("model")["score"]
+        parts = name.split("+")
+        assert rows[name] <= rows[parts].mean() * (1 + 1e-6)  # pinball loss is convex
 
 
 class PooledMean(PanelForecaster):

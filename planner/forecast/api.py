@@ -23,7 +23,7 @@ the clipped distribution.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -49,19 +49,28 @@ from planner.forecast.base import (
     single_threaded_blas,
     unknown_name_problem,
 )
-from planner.forecast.calibration import Calibration, calibrate, coverage_table
+from planner.forecast.calibration import (
+    Calibration,
+    Tabulated,
+    calibrate,
+    calibration_group,
+    coverage_table,
+)
 from planner.forecast.covariates import Covariates
 from planner.forecast.paths import CommonDraws, joint_order, shock_residuals
 from planner.forecast.selection import (
+    COMBINE,
     FIT_ERRORS,
     SCREEN_MIN,
     BacktestPlan,
+    Combination,
     Trial,
     backtest_panel_model,
     backtest_plan,
     backtest_series,
     candidate_models,
     choose,
+    combined_trial,
     demand_class,
     finalists,
     fit_with_fallback,
@@ -88,13 +97,16 @@ class _Task:
 
 @dataclass
 class _Series:
-    """What phase 3 needs of one series: its ranked candidates and backtest prototypes."""
+    """What phase 3 needs of one series: the chosen members, the ranking to fall back
+    along, backtest prototypes and the outputs of panel models fitted on all series."""
 
     y: np.ndarray
     id: str
     klass: str
+    members: list[str]
     ranked: list[str]
     prototypes: dict[str, Forecaster] = field(default_factory=dict)
+    panel: dict[str, Tabulated] = field(default_factory=dict)
 
 
 def forecast_panel(
@@ -113,13 +125,16 @@ def forecast_panel(
     candidates: Sequence[str] | None = None,
     calibrate: bool = True,
     joint: bool = True,
+    combine: int = COMBINE,
 ) -> PanelForecast:
     """Fit `model` to every series (oldest value first) and forecast `horizon` steps.
 
-    `model` is "auto" (per-series choice by rolling-origin pinball loss among `candidates`,
+    `model` is "auto" (per series, the equal-weight quantile-average combination of the
+    `combine` candidates with the lowest rolling-origin pinball loss, among `candidates`,
     default every registered model suited to the series' demand class, panel models
-    included), a registered per-series model or a registered panel model (fitted once on all
-    series). A failing fit falls back along the series' ranking, then the chain
+    included; `combine=1`: the single best), a registered per-series model or a registered
+    panel model (fitted once on all series). A failing fit falls back along the series'
+    ranking, then the chain
     arima -> ets -> theta -> seasonal_naive -> empirical. `calibrate` recalibrates quantiles
     and paths on backtest PITs; `joint` gives the paths the cross-series dependence of
     history. `covariates` (promotions, prices, calendar) go to the panel models that use
@@ -141,6 +156,13 @@ def forecast_panel(
                 f"covariates hold {len(covariates.history)} series but {len(series)} are given",
             )
         )
+    if not isinstance(combine, int | np.integer) or combine < 1:
+        problems.append(
+            Problem(
+                "forecast_panel",
+                f"the 'combine' parameter must be an int >= 1; got {combine!r} instead",
+            )
+        )
     if problems:
         raise ConfigError(problems)
     ids = [str(i) for i in ids]
@@ -160,49 +182,50 @@ def forecast_panel(
     )
     workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     with _Pool(workers, len(arrays)) as pool:
-        return _forecast(arrays, ids, model, candidates, calibrate, covariates, task, pool)
+        return _forecast(
+            arrays, ids, model, candidates, calibrate, covariates, int(combine), task, pool
+        )
 
 
-def _forecast(arrays, ids, model, candidates, calibrate, covariates, task, pool) -> PanelForecast:
+def _forecast(
+    arrays, ids, model, candidates, calibrate, covariates, combine, task, pool
+) -> PanelForecast:
     classes = [demand_class(y) for y in arrays]
     if model == "auto" or calibrate:
         trials, names = _backtest(arrays, ids, classes, model, candidates, covariates, task, pool)
     else:
         trials, names = [{} for _ in arrays], [[model] for _ in arrays]
+    items = []
+    for y, sid, klass, per_series, cands in zip(arrays, ids, classes, trials, names, strict=True):
+        ranked = [model] if model != "auto" else choose(per_series, cands)
+        members = _members(per_series, ranked, model, combine)
+        if len(members) > 1:
+            combo = combined_trial(members, per_series, y, task.plan, task.seed, sid)
+            per_series[combo.model] = combo
+        prototypes = {k: t.prototype for k, t in per_series.items() if t.prototype}
+        items.append(_Series(y, sid, klass, members, ranked, prototypes))
     records = [
-        (t.model, klass, t.pits)
+        (calibration_group(t.model), klass, t.pits)
         for per_series, klass in zip(trials, classes, strict=True)
         for t in per_series.values()
         if np.isfinite(t.score) and t.pits.size
     ]
     calibration = Calibration.fit(records) if calibrate and records else None
     task = _with(task, calibration=calibration)
-    items = [
-        _Series(y, sid, klass, _ranking(per_series, cands, model))
-        for y, sid, klass, per_series, cands in zip(
-            arrays, ids, classes, trials, names, strict=True
-        )
-    ]
-    for item, per_series in zip(items, trials, strict=True):
-        item.prototypes = {k: t.prototype for k, t in per_series.items() if t.prototype}
-    results: list = [None] * len(items)
-    for name in dict.fromkeys(item.ranked[0] for item in items):
+    for name in dict.fromkeys(m for item in items for m in item.members):
         if name in PANEL_MODELS:
-            _forecast_global(name, arrays, items, covariates, task, results)
-    todo = [i for i, r in enumerate(results) if r is None]
-    done = pool.map(_finish_chunk, [items[i] for i in todo], task)
-    for i, r in zip(todo, done, strict=True):
-        results[i] = r
+            _panel_parts(name, arrays, items, covariates, task)
+    results = pool.map(_finish_chunk, items, task)
     return _assemble(ids, classes, results, trials, task, records if calibrate else [])
 
 
-def _ranking(per_series: dict[str, Trial], names: list[str], model: str) -> list[str]:
+def _members(per_series: dict[str, Trial], ranked: list[str], model: str, combine: int):
+    """The models a series' forecast combines: the given model, or the `combine` best-ranked
+    candidates whose backtest succeeded ("empirical" when none did: too short to test)."""
     if model != "auto":
         return [model]
-    ranked = choose(per_series, names)
-    if not any(np.isfinite(per_series[n].score) for n in ranked if n in per_series):
-        return ["empirical"]  # too short to backtest
-    return ranked
+    finite = [n for n in ranked if n in per_series and np.isfinite(per_series[n].score)]
+    return finite[:combine] if finite else ["empirical"]
 
 
 def _backtest(arrays, ids, classes, model, candidates, covariates, task, pool):
@@ -277,41 +300,46 @@ def _finish_chunk(items: list[_Series], task: _Task) -> list:
 
 
 def _finish_one(item: _Series, task: _Task):
-    """Fit the series' best model that fits on the whole series; calibrated outputs."""
-    model = None
-    for name in item.ranked:
-        if name in PANEL_MODELS:
+    """Fit the series' members on the whole series (falling back along its ranking, then
+    the fallback chain) and return its calibrated, joint, clipped outputs."""
+    fitted: list[Forecaster] = []
+    for name in [*item.members, *(n for n in item.ranked if n not in item.members)]:
+        if len(fitted) == len(item.members) or (fitted and name not in item.members):
+            break
+        if name in item.panel:
+            fitted.append(item.panel[name])
             continue
+        if name in PANEL_MODELS:
+            continue  # its fit on all series failed
         try:
             model = fit_with_fallback(name, item.y, task.season_length, item.prototypes.get(name))
-            break
         except FIT_ERRORS:
             continue
-    if model is None:
-        model = fit_with_fallback("empirical", item.y, task.season_length)
+        if all(model.name != f.name for f in fitted):
+            fitted.append(model)
+    if not fitted:
+        fitted = [fit_with_fallback("empirical", item.y, task.season_length)]
+    model = fitted[0] if len(fitted) == 1 else Combination.of(fitted)
     rng = series_rng(task.seed, item.id)
     h = task.horizon
     paths = model.sample_paths(h, task.n_paths, rng)
-    return _outputs(model.name, item, model.predict(h), paths, model.quantiles_by_step, rng, task)
-
-
-def _outputs(name, item: _Series, mean, paths, quantiles_by_step: Callable, rng, task: _Task):
     inverse = None
     if task.calibration is not None:
-        inverse = task.calibration.inverse(name, item.klass, task.horizon)
+        inverse = task.calibration.inverse(calibration_group(model.name), item.klass, h)
     levels = np.asarray(task.levels)
-    mean, q, paths = calibrate(quantiles_by_step, mean, levels, paths, inverse, rng)
+    mean, q, paths = calibrate(
+        model.quantiles_by_step, model.predict(h), levels, paths, inverse, rng
+    )
     if task.joint:
         paths = joint_order(paths, shock_residuals(item.y, task.season_length), task.draws)
     mean, q, paths = clip_nonnegative(mean, np.sort(q, axis=0), paths, task.nonnegative)
-    return name, mean, q, paths
+    return model.name, mean, q, paths
 
 
-def _forecast_global(name, arrays, items, covariates, task: _Task, results: list) -> None:
-    """Fit panel model `name` once on every series; fill in the results of the series that
-    ranked it first (they fall back to their next model when the fit fails)."""
+def _panel_parts(name, arrays, items: list[_Series], covariates, task: _Task) -> None:
+    """Fit panel model `name` once on every series and hand its outputs, as `Tabulated`
+    models, to the series whose members include it (they fall back when the fit fails)."""
     h = task.horizon
-    chosen = [i for i, item in enumerate(items) if item.ranked[0] == name]
     model = make_model(name, task.season_length)
     assert isinstance(model, PanelForecaster)
     try:
@@ -323,27 +351,22 @@ def _forecast_global(name, arrays, items, covariates, task: _Task, results: list
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(table))):
             raise FloatingPointError(f"{name} gives non-finite forecasts")
     except FIT_ERRORS:
-        for i in chosen:
-            items[i].ranked = [x for x in items[i].ranked if x != name] or ["ets"]
         return
-    for i in chosen:
-        table_i = np.sort(table[i], axis=0)
-
-        def quantile_fn(levels, table_i=table_i):
-            return np.column_stack(
-                [np.interp(levels[:, j], FINE_LEVELS, table_i[:, j]) for j in range(h)]
-            )
-
-        results[i] = _outputs(name, items[i], mean[i], paths[i], quantile_fn, rngs[i], task)
+    for i, item in enumerate(items):
+        if name in item.members:
+            item.panel[name] = Tabulated.of(name, mean[i], paths[i], table[i], FINE_LEVELS)
 
 
 def _assemble(ids, classes, results, trials, task: _Task, records) -> PanelForecast:
     n, h, k = len(ids), task.horizon, len(task.levels)
-    rows = [
-        (series_id, name, trial.score, name == result[0], klass)
-        for series_id, klass, result, per_series in zip(ids, classes, results, trials, strict=True)
-        for name, trial in per_series.items()
-    ]
+    rows = []
+    for series_id, klass, result, per_series in zip(ids, classes, results, trials, strict=True):
+        rows += [
+            (series_id, name, trial.score, name == result[0], klass)
+            for name, trial in per_series.items()
+        ]
+        if per_series and result[0] not in per_series:  # a fallback: not backtested
+            rows.append((series_id, result[0], float("nan"), True, klass))
     scores = pd.DataFrame(rows, columns=SCORE_COLUMNS).astype(
         {"score": "float64", "chosen": "bool"}
     )

@@ -356,25 +356,28 @@ class ARIMA(GaussianForecaster):
         if self.order is not None and self.seasonal_order is not None:
             p, _, q = (int(v) for v in self.order)
             fit = css_fit(Spec(p, d, q, P, D, Q, m, bool(constant)), w)
-            if fit is None:
-                raise ValueError("arima: the given orders give no stationary, invertible fit")
-            return fit
+            if fit is not None:
+                return fit
+            # the given orders are not stationary/invertible on this data: search instead
+            return self._stepwise(w, d, D, m, P, Q, bool(constant), free=True)
         return self._stepwise(w, d, D, m, P, Q, bool(constant))
 
-    def _stepwise(self, w, d, D, m, max_P, max_Q, constant) -> CSSFit:
-        """Hyndman-Khandakar stepwise search over (p, q, P, Q) and the constant."""
-        max_p = int(self.max_p) if self.order is None else int(self.order[0])
+    def _stepwise(self, w, d, D, m, max_P, max_Q, constant, free: bool = False) -> CSSFit:
+        """Hyndman-Khandakar stepwise search over (p, q, P, Q) and the constant (over the
+        given (p, q) only when `order` is set, unless `free`)."""
+        fixed_order = self.order is not None and not free
+        max_p = int(self.order[0]) if fixed_order else int(self.max_p)
 
         def too_short(max_p: int, max_P: int) -> bool:
             k = max_p + self.max_q + max_P + max_Q + 2
             return w.size - (max_p + max_P * m) < 3 * k
 
-        while max_p > 0 and too_short(max_p, max_P) and self.order is None:
+        while max_p > 0 and too_short(max_p, max_P) and not fixed_order:
             max_p -= 1
         if max_P and too_short(max_p, max_P):
             max_P = 0
         n_cond = max_p + max_P * m  # every candidate conditions on the same observations
-        fixed = None if self.order is None else (int(self.order[0]), int(self.order[2]))
+        fixed = (int(self.order[0]), int(self.order[2])) if fixed_order else None
         free_constant = self.constant is None and d + D <= 1
         seen: dict[Spec, CSSFit | None] = {}
 

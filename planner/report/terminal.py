@@ -18,7 +18,9 @@ def plan_summary_text(run: PlanRun) -> str:
         f"plan {run.scenario.name}: {data.n_weeks} weeks from {data.weeks[0].date()}, "
         f"{data.n_series} SKU-warehouses, {data.n_scenarios} demand scenarios",
         f"solver: HiGHS {res.status.value} in {res.seconds:.1f} s "
-        f"({res.n_variables:,} variables, {res.n_constraints:,} constraints)",
+        f"({res.n_variables:,} variables, {res.n_integers:,} integer, {res.n_constraints:,} constraints"
+        + (f"; MIP gap {res.gap:.2%}" if res.n_integers else "")
+        + ")",
         "",
         "expected cost by component",
     ]

@@ -135,3 +135,28 @@ def test_multi_week_plan_with_lead_times_and_open_orders(tmp_path):
     inv = run.result.inventory
     assert inv["on_hand_mean"].tolist() == pytest.approx([5, 0, 0, 0])
     assert run.result.costs["holding"] == pytest.approx(5.0)
+
+
+def test_wagner_whitin_through_a_forecast_file(tmp_path):
+    # Snyder & Shen Example 3.9: fixed cost 500, holding 2, demand 90/120/80/70 (sd 0), lead
+    # time 0, no unit cost: order 210 in week 1 and 150 in week 3, total cost 1380.
+    weeks = pd.date_range(PLAN_START, periods=4, freq="W-MON")
+    fc = pd.DataFrame(
+        {"week": weeks.date, "sku": "A", "warehouse": "W1", "mean": [90.0, 120, 80, 70], "sd": 0.0}
+    )
+    tables = _single_sku_tables(2.0, 1e4, [("S1", 0, 0.0)])
+    tables["supply"]["fixed_order_cost"] = 500.0
+    scen = _write(
+        tmp_path / "ww",
+        tables,
+        fc,
+        plan={"horizon_weeks": 4, "frozen_weeks": 1, "terminal_value": "zero"},
+        forecast={"paths": 10, "scenarios": 2},
+    )
+    scenario, _ = load_scenario(scen, ["solver.integer_recourse=true", "solver.mip_gap=0"])
+    run = plan_scenario(scenario)
+    assert run.result.objective == pytest.approx(1380.0)
+    orders = run.result.orders
+    assert orders["quantity"].tolist() == pytest.approx([210, 150])
+    assert [str(w) for w in orders["order_week"]] == [str(weeks[0].date()), str(weeks[2].date())]
+    assert run.result.costs["fixed"] == pytest.approx(1000.0)

@@ -9,8 +9,9 @@ from scipy import stats
 
 from planner.errors import ConfigError
 from planner.forecast import MODELS, forecast_panel, make_model
+from planner.forecast.arima import ARIMA
 from planner.forecast.ets import ETS, seasonal_indices
-from planner.forecast.intermittent import TSB, Croston
+from planner.forecast.intermittent import SBA, TSB, Croston
 from planner.forecast.metrics import (
     bias,
     coverage,
@@ -22,6 +23,7 @@ from planner.forecast.metrics import (
     rmsse,
     smape,
 )
+from planner.forecast.moving_average import MovingAverage
 from planner.forecast.naive import EmpiricalNaive, SeasonalNaive
 from planner.forecast.selection import (
     candidate_models,
@@ -29,6 +31,7 @@ from planner.forecast.selection import (
     fit_with_fallback,
     select_model,
 )
+from planner.forecast.theta import Theta
 
 LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
 H = 12
@@ -306,3 +309,124 @@ def test_probabilistic_metrics():
     # CRPS of N(0, 1) at 0 is 2*phi(0) - 1/sqrt(pi)
     big = np.random.default_rng(1).normal(0, 1, (20000, 1))
     assert crps([0.0], big) == pytest.approx(2 * stats.norm.pdf(0) - 1 / np.sqrt(np.pi), abs=0.01)
+
+
+# --- ARIMA ----------------------------------------------------------------------------------
+
+
+def ar1(seed: int, phi: float = 0.6, n: int = 400, mean: float = 50.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    e = rng.normal(0.0, 1.0, n + 100)
+    x = np.zeros(n + 100)
+    for t in range(1, n + 100):
+        x[t] = phi * x[t - 1] + e[t]
+    return mean + x[100:]
+
+
+def test_arima_recovers_an_ar1_coefficient():
+    estimates = []
+    for seed in range(8):
+        model = ARIMA(order=(1, 0, 0), seasonal_order=(0, 0, 0), constant=True).fit(ar1(seed))
+        assert model.order_ == (1, 0, 0)
+        estimates.append(model.params_[0])
+        assert model.params_[-1] == pytest.approx(50.0, abs=0.5)  # the mean
+    assert np.all(np.abs(np.array(estimates) - 0.6) < 0.1)  # sd of the estimate ~0.04
+    assert np.mean(estimates) == pytest.approx(0.6, abs=0.03)
+
+
+def test_arima_order_search_finds_a_stationary_ar_structure():
+    """The automatic search (KPSS differencing, stepwise AICc) on AR(1) data: mostly no
+    differencing, and the fitted model's first psi weight (phi for an AR(1)) near 0.6."""
+    psi1 = []
+    for seed in range(10):
+        model = ARIMA().fit(ar1(seed))
+        if model.order_[1] == 0:
+            psi1.append(model.sd(2)[1] ** 2 / model.sd(1)[0] ** 2 - 1)  # = psi_1^2
+    assert len(psi1) >= 8
+    assert np.median(np.sqrt(psi1)) == pytest.approx(0.6, abs=0.1)
+
+
+def test_arima_forecast_and_spread_of_a_known_ar1():
+    model = ARIMA(order=(1, 0, 0), seasonal_order=(0, 0, 0), constant=True).fit(ar1(3))
+    phi, mean, last = model.params_[0], model.params_[-1], ar1(3)[-1]
+    expected = mean + phi ** np.arange(1, 6) * (last - mean)
+    np.testing.assert_allclose(model.predict(5), expected)
+    var = np.cumsum(phi ** (2 * np.arange(5))) * model.sigma_**2
+    np.testing.assert_allclose(model.sd(5), np.sqrt(var))
+
+
+def test_seasonal_arima_on_monthly_data_with_trend():
+    t = np.arange(132)
+    truth = 100 + 0.5 * t + 20 * np.sin(2 * np.pi * t / 12)
+    y = truth + np.random.default_rng(0).normal(0, 3, t.size)
+    model = ARIMA(season_length=12).fit(y[:120])
+    assert model.seasonal_order_[3] == 12 and model.seasonal_order_[1] == 1  # D = 1
+    assert np.mean(np.abs(model.predict(12) - truth[120:])) < 4.0
+
+
+def test_arima_extend_filters_new_observations_without_reestimating():
+    y = np.cumsum(np.random.default_rng(4).normal(size=200))
+    model = ARIMA(order=(1, 1, 0), seasonal_order=(0, 0, 0), constant=False).fit(y[:150])
+    later = model.extend(y[:160])
+    phi = model.params_[0]
+    assert later.params_ is model.params_
+    assert later.predict(1)[0] == pytest.approx(y[159] + phi * (y[159] - y[158]))
+    np.testing.assert_allclose(model.extend(y[:150]).predict(6), model.predict(6))
+
+
+def test_ets_extend_continues_the_state_with_the_same_parameters():
+    y = local_level(np.random.default_rng(8), 130, alpha=0.4, sigma=1.0)
+    model = ETS(season_length=1, trends=("N",), errors=("add",)).fit(y[:100])
+    later = model.extend(y[:101])
+    level = model.level_ + model.alpha_ * (y[100] - model.level_)
+    assert later.predict(1)[0] == pytest.approx(level)
+    assert later.alpha_ == model.alpha_
+
+
+def test_ets_multiplicative_errors_only_for_positive_series():
+    rng = np.random.default_rng(2)
+    positive = 100 * np.exp(np.cumsum(rng.normal(0, 0.05, 120)))
+    model = ETS(season_length=1, errors=("mul",)).fit(positive)
+    assert model.error_ == "mul"
+    paths = model.sample_paths(6, 4000, np.random.default_rng(0))
+    q = model.quantiles(6, [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(np.quantile(paths, [0.1, 0.5, 0.9], axis=0), q, rtol=0.03)
+    with_zeros = np.r_[0.0, positive]
+    assert ETS(season_length=1).fit(with_zeros).error_ == "add"
+    with pytest.raises(ValueError, match="strictly positive"):
+        ETS(season_length=1, errors=("mul",)).fit(with_zeros)
+
+
+# --- Theta, moving average, SBA -------------------------------------------------------------
+
+
+def test_theta_on_a_linear_trend_drifts_at_half_the_slope():
+    y = 10.0 + 2.0 * np.arange(60)
+    model = Theta(season_length=1).fit(y)
+    assert model.alpha_ == pytest.approx(1.0, abs=1e-3)
+    np.testing.assert_allclose(model.predict(4), y[-1] + np.arange(1, 5), atol=0.01)
+    noisy = y + np.random.default_rng(0).normal(0, 1, y.size)
+    fitted = Theta(season_length=1).fit(noisy)
+    slope = np.polyfit(np.arange(60), noisy, 1)[0]
+    np.testing.assert_allclose(np.diff(fitted.predict(6)), slope / 2)
+
+
+def test_moving_average_known_answer():
+    y = np.array([4.0, 8.0, 6.0, 2.0, 5.0, 7.0, 3.0, 9.0, 5.0, 7.0])
+    model = MovingAverage(window=4).fit(y)
+    assert model.window_ == 4
+    np.testing.assert_allclose(model.predict(3), np.mean(y[-4:]))
+    one_step = [y[t] - y[t - 4 : t].mean() for t in range(4, 10)]
+    sigma2 = np.mean(np.square(one_step)) / (1 + 1 / 4)
+    np.testing.assert_allclose(model.sd(2), np.sqrt(sigma2 * (1 + 1 / 4)))
+    chosen = MovingAverage().fit(np.r_[np.full(40, 10.0), np.full(12, 30.0)])
+    assert chosen.window_ == 4  # a level shift favours the shortest window
+
+
+def test_sba_is_croston_times_one_minus_half_alpha():
+    y = intermittent_counts(4)
+    for alpha in (0.1, 0.3):
+        croston = Croston(alphas=(alpha,)).fit(y)
+        sba = SBA(alphas=(alpha,)).fit(y)
+        assert sba.predict(1)[0] == pytest.approx(croston.predict(1)[0] * (1 - alpha / 2))
+        assert sba.prob_ == pytest.approx(croston.prob_)

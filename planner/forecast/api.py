@@ -53,7 +53,6 @@ from planner.forecast.calibration import (
     Calibration,
     Tabulated,
     calibrate,
-    calibration_group,
     coverage_table,
 )
 from planner.forecast.covariates import Covariates
@@ -74,8 +73,14 @@ from planner.forecast.selection import (
     demand_class,
     finalists,
     fit_with_fallback,
+    pit_rng,
     screening_sample,
+    selection_pits,
 )
+
+AUTO = "auto"
+"""Calibration group of `auto` forecasts (PITs of the selection procedure, see
+`selection.selection_pits`)."""
 
 FINE_LEVELS = np.r_[0.0005, np.linspace(0.0025, 0.9975, 399), 0.9995]
 """Levels on which a panel model's quantile function is tabulated for calibrating paths."""
@@ -93,6 +98,7 @@ class _Task:
     plan: BacktestPlan
     calibration: Calibration | None = None
     draws: CommonDraws | None = None
+    auto: bool = False
 
 
 @dataclass
@@ -195,23 +201,28 @@ def _forecast(
         trials, names = _backtest(arrays, ids, classes, model, candidates, covariates, task, pool)
     else:
         trials, names = [{} for _ in arrays], [[model] for _ in arrays]
-    items = []
+    items, records = [], []
     for y, sid, klass, per_series, cands in zip(arrays, ids, classes, trials, names, strict=True):
         ranked = [model] if model != "auto" else choose(per_series, cands)
         members = _members(per_series, ranked, model, combine)
+        if model == "auto" and per_series:
+            pits = selection_pits(per_series, y, task.plan, combine, pit_rng(task.seed, sid, AUTO))
+            if pits.size:
+                records.append((AUTO, klass, pits))
         if len(members) > 1:
             combo = combined_trial(members, per_series, y, task.plan, task.seed, sid)
             per_series[combo.model] = combo
         prototypes = {k: t.prototype for k, t in per_series.items() if t.prototype}
         items.append(_Series(y, sid, klass, members, ranked, prototypes))
-    records = [
-        (calibration_group(t.model), klass, t.pits)
-        for per_series, klass in zip(trials, classes, strict=True)
-        for t in per_series.values()
-        if np.isfinite(t.score) and t.pits.size
-    ]
+    if model != "auto":
+        records = [
+            (t.model, klass, t.pits)
+            for per_series, klass in zip(trials, classes, strict=True)
+            for t in per_series.values()
+            if np.isfinite(t.score) and t.pits.size
+        ]
     calibration = Calibration.fit(records) if calibrate and records else None
-    task = _with(task, calibration=calibration)
+    task = _with(task, calibration=calibration, auto=model == "auto")
     for name in dict.fromkeys(m for item in items for m in item.members):
         if name in PANEL_MODELS:
             _panel_parts(name, arrays, items, covariates, task)
@@ -325,7 +336,8 @@ def _finish_one(item: _Series, task: _Task):
     paths = model.sample_paths(h, task.n_paths, rng)
     inverse = None
     if task.calibration is not None:
-        inverse = task.calibration.inverse(calibration_group(model.name), item.klass, h)
+        group = AUTO if task.auto else model.name
+        inverse = task.calibration.inverse(group, item.klass, h)
     levels = np.asarray(task.levels)
     mean, q, paths = calibrate(
         model.quantiles_by_step, model.predict(h), levels, paths, inverse, rng

@@ -213,11 +213,6 @@ def coverage_table(records: Iterable[tuple[str, str, np.ndarray]]) -> pd.DataFra
     return pd.DataFrame(rows, columns=["model", "level", "coverage", "n"])
 
 
-def calibration_group(model_name: str) -> str:
-    """The calibration group of a model: its name, or "combination" for combined models."""
-    return "combination" if "+" in model_name else model_name
-
-
 class Tabulated(Forecaster):
     """A forecast given by tables rather than a fitted model: the mean (h,), sample paths
     (n_paths, h) and quantiles (len(levels), h) on a fine grid of levels, between which the

@@ -355,6 +355,44 @@ def combined_trial(
     return Trial(name, float(np.mean(losses)), np.array(pits), None, grids.astype(np.float32))
 
 
+def selection_pits(
+    trials: dict[str, Trial],
+    y: np.ndarray,
+    plan: BacktestPlan,
+    combine: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """PITs of the selection procedure itself, free of selection bias: at each origin, the
+    `combine` best candidates by their loss at the *other* origins are combined and the
+    actual's PIT is read from that combination (with one origin, its own loss ranks).
+    Calibrating on these keeps `auto`'s intervals from being as optimistic as the backtest
+    windows that chose the models. Returns (n_origins, horizon); empty when none."""
+    origins = plan.origins(y.size)
+    n, h = len(origins), plan.horizon
+    usable = {
+        m: t.grids for m, t in trials.items() if np.isfinite(t.score) and t.grids.shape[0] == n
+    }
+    if n == 0 or not usable:
+        return np.zeros((0, h))
+    actual = [y[o : o + h] for o in origins]
+    losses = {
+        m: np.array(
+            [
+                pinball_loss(actual[k], g[k][_SELECTION_INDEX].astype(np.float64), SELECTION_LEVELS)
+                for k in range(n)
+            ]
+        )
+        for m, g in usable.items()
+    }
+    pits = []
+    for k in range(n):
+        others = [j for j in range(n) if j != k] or [k]
+        ranked = sorted(usable, key=lambda m: float(np.mean(losses[m][others])))
+        grid = np.mean([usable[m][k].astype(np.float64) for m in ranked[:combine]], axis=0)
+        pits.append(pit_values(actual[k], grid, rng))
+    return np.array(pits)
+
+
 @dataclass(frozen=True)
 class Selection:
     """The chosen model of one series, every candidate's backtest score (mean pinball loss;

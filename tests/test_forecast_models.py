@@ -3,12 +3,14 @@ model selection and metrics. All data are generated with fixed seeds."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from planner.errors import ConfigError
-from planner.forecast import MODELS, forecast_panel, make_model
+from planner.forecast import MODELS, PANEL_MODELS, PanelForecaster, forecast_panel, make_model
 from planner.forecast.arima import ARIMA
 from planner.forecast.ets import ETS, seasonal_indices
 from planner.forecast.intermittent import SBA, TSB, Croston
@@ -35,6 +37,11 @@ from planner.forecast.theta import Theta
 
 LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
 H = 12
+
+try:  # the global machine-learning models register themselves when their module is imported
+    importlib.import_module("planner.forecast.ml")
+except ImportError:  # pragma: no cover - the module is optional
+    pass
 
 
 def seasonal_counts(seed: int = 0, n: int = 156, level: float = 30.0) -> np.ndarray:
@@ -94,6 +101,28 @@ def test_model_contract(name):
     assert panel.paths.shape == (3, 500, H)
     assert np.all(panel.paths >= 0) and np.all(panel.quantiles >= 0) and np.all(panel.mean >= 0)
     assert panel.model[0] == name
+
+
+@pytest.mark.parametrize("name", sorted(PANEL_MODELS))
+def test_panel_model_contract(name):
+    """The same questions, asked of a global model fitted on several series at once."""
+    series = [seasonal_counts(seed) for seed in range(4)] + [intermittent_counts(0, n=156)]
+    model = make_model(name, 52)
+    assert isinstance(model, PanelForecaster) and model.name == name
+    assert not [a for a in vars(model) if a.endswith("_")], "__init__ must not fit anything"
+    assert model.fit(series) is model
+    n = len(series)
+    mean, q = model.predict(H), model.quantiles(H, LEVELS)
+    rngs = [np.random.default_rng(k) for k in range(n)]
+    paths = model.sample_paths(H, 200, rngs)
+    assert mean.shape == (n, H) and q.shape == (n, len(LEVELS), H) and paths.shape == (n, 200, H)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(q)) and np.all(np.isfinite(paths))
+    assert np.all(np.diff(q, axis=1) >= -1e-9)
+    again = model.sample_paths(H, 200, [np.random.default_rng(k) for k in range(n)])
+    np.testing.assert_array_equal(paths, again)
+    ids = [f"s{k}" for k in range(n)]
+    panel = forecast_panel(series, ids, H, model=name, n_paths=50, calibrate=False)
+    assert panel.model == [name] * n and np.all(panel.paths >= 0)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

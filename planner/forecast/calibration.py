@@ -4,11 +4,14 @@ At each backtest origin a model gives its quantiles on a fine grid of levels (`G
 probability integral transform (PIT) of the actual value, u = F(y), is read off that grid
 (randomised across the levels of an atom when the distribution is discrete, as for
 intermittent demand: u ~ U(F(y-), F(y))). A calibrated model has uniform PITs. When they are
-not uniform (intervals too narrow: too many PITs near 0 and 1), the calibrated quantile at
-level tau is the model's quantile at level G^{-1}(tau), G being the empirical distribution of
-the PITs (Kuleshov et al. 2018): a conformal-style adjustment, estimated per model and demand
-class and per forecast step (steps pooled with their neighbours), shrunk towards the identity
-when PITs are few, falling back to every model pooled.
+not (intervals too narrow: too many PITs near 0 and 1), the calibrated quantile at level tau
+is the model's quantile at a level G^{-1}(tau) chosen so that the central intervals cover
+their nominal share of the backtest actuals: a conformal adjustment of the interval widths
+(Kuleshov et al. 2018 recalibrate the full PIT distribution; here it is symmetrised, which
+keeps the model's median and the mean of symmetric forecasts: point accuracy is the models'
+job, calibration only fixes the spread). Maps are estimated per model (or, for `auto`, for the
+selection procedure) and demand class and per forecast step (steps pooled with their
+neighbours), shrunk towards the identity when PITs are few, falling back to every group.
 
 Sample paths are calibrated by the same map applied to each path's rank at each step:
 the path of rank k (ties broken at random) gets the model's quantile at level
@@ -138,24 +141,22 @@ class Calibration:
         return None
 
 
-ANCHOR_MEDIAN = True
-"""Keep the model's median: each half of the map is rescaled so that G^{-1}(0.5) = 0.5."""
-
-
 def _inverse(pits: np.ndarray) -> np.ndarray:
-    """Shrunk empirical quantiles of the PITs at KNOTS, monotone and inside LEVEL_RANGE;
-    with ANCHOR_MEDIAN each half rescaled to keep the median level at 0.5."""
+    """The map G^{-1} at KNOTS from PITs: symmetric central-interval calibration.
+
+    With d = |2 u - 1|, the central level at which an actual is just covered, the central
+    interval of nominal level c gets the model's central interval of level c' = the
+    c-quantile of d (shrunk towards c when PITs are few): levels 0.5 -+ c'/2. So the central
+    intervals cover their nominal share of the backtest actuals, the median is the model's
+    median, and a symmetric model distribution stays symmetric (its mean is kept).
+    """
     if pits.size == 0:
         return KNOTS.copy()
     weight = pits.size / (pits.size + SHRINK_PITS)
-    values = weight * np.quantile(pits, KNOTS) + (1 - weight) * KNOTS
-    values = np.maximum.accumulate(values)
-    if ANCHOR_MEDIAN:
-        mid = float(np.interp(0.5, KNOTS, values))
-        if 0 < mid < 1:
-            low = KNOTS <= 0.5
-            values = np.where(low, values * 0.5 / mid, 1 - (1 - values) * 0.5 / (1 - mid))
-    return np.clip(values, *LEVEL_RANGE)
+    central = np.abs(2 * KNOTS - 1)
+    width = weight * np.quantile(np.abs(2 * pits - 1), central) + (1 - weight) * central
+    values = 0.5 + np.sign(KNOTS - 0.5) * width / 2
+    return np.clip(np.maximum.accumulate(values), *LEVEL_RANGE)
 
 
 def calibrated_levels(levels: np.ndarray, inverse: np.ndarray) -> np.ndarray:

@@ -270,15 +270,16 @@ def test_80_percent_interval_covers_about_80_percent(name):
 
 
 def test_gbm_quantile_coverage_at_each_level():
-    """GBM quantile models: the share of future values below each quantile is within 8
-    points of its level (600 values)."""
+    """GBM quantile models: the share of future values below each quantile is within 10
+    points of its level (600 values, correlated within series and weeks: a standard error
+    of about 4 points; seeds 12, 22 and 32 gave errors up to 7 points)."""
     history, future, covariates, _ = simulate_panel(
         seed=12, n_series=75, weeks=130, dispersion=5.0, promo_share=0.1
     )
     model = GBMForecaster().fit(history, covariates)
     q = model.quantiles(H, (0.1, 0.25, 0.5, 0.75, 0.9))
     below = (future[:, None, :] < q).mean(axis=(0, 2))
-    np.testing.assert_allclose(below, [0.1, 0.25, 0.5, 0.75, 0.9], atol=0.08)
+    np.testing.assert_allclose(below, [0.1, 0.25, 0.5, 0.75, 0.9], atol=0.1)
     # promotion weeks sell 1.5 times more, and their interval is wider
     promo = np.stack(covariates.future)[:, :, 0] > 0
     width = q[:, 4] - q[:, 0]

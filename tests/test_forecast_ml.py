@@ -152,6 +152,23 @@ def test_refit_with_same_seed_gives_same_forecast(fitted, panel):
     np.testing.assert_array_equal(twin.quantiles(H, LEVELS), model.quantiles(H, LEVELS))
 
 
+def test_result_does_not_depend_on_the_order_of_the_series(fitted, panel):
+    """Rows are sampled by keys of the series' values, not their positions: a permuted
+    panel gives exactly the permuted forecasts."""
+    model, _ = fitted
+    history, _, covariates, _ = panel
+    order = np.random.default_rng(0).permutation(len(history))
+    permuted = type(model)(**model.get_params()).fit(
+        [history[i] for i in order], covariates.subset(list(order))
+    )
+    np.testing.assert_array_equal(permuted.predict(H), model.predict(H)[order])
+    np.testing.assert_array_equal(permuted.quantiles(H, LEVELS), model.quantiles(H, LEVELS)[order])
+    rngs = [np.random.default_rng([5, i]) for i in range(len(history))]
+    paths = model.sample_paths(H, 20, rngs)
+    rngs = [np.random.default_rng([5, i]) for i in order]
+    np.testing.assert_array_equal(permuted.sample_paths(H, 20, rngs), paths[order])
+
+
 @pytest.mark.parametrize("name", ML_MODELS)
 def test_forecast_panel_runs_each_model_without_covariates(name):
     history, _, _, _ = simulate_panel(seed=2, n_series=6, weeks=90)

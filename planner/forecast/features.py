@@ -31,6 +31,7 @@ future slots), so building a few hundred thousand rows takes a fraction of a sec
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,13 +62,40 @@ def _window_sums(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, wi
     """Sum and count over the last `width` observations up to each position, per block.
 
     `values` is flat (blocks back to back); position p of the block starting at s covers
-    values[max(s, p - width + 1) .. p]. Returns (sums, counts), both flat.
+    values[max(s, p - width + 1) .. p]. Returns (sums, counts), both flat. The running sums
+    restart at each block, so a block's sums do not depend on the blocks before it (not
+    even in rounding): the features of a series do not depend on its place in the panel.
     """
-    csum = np.concatenate([[0.0], np.cumsum(values)])
+    csum = np.empty_like(values)
+    for length in np.unique(lengths):
+        at = starts[lengths == length][:, None] + np.arange(length)
+        csum[at] = np.cumsum(values[at], axis=1)
     pos = np.arange(values.size)
     block_start = np.repeat(starts, lengths)
     lo = np.maximum(block_start, pos - width + 1)
-    return csum[pos + 1] - csum[lo], (pos - lo + 1).astype(np.float64)
+    before = np.where(lo > block_start, csum[np.maximum(lo - 1, 0)], 0.0)
+    return csum - before, (pos - lo + 1).astype(np.float64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64: a well-spread 64-bit hash of each uint64 (wrapping arithmetic)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _series_keys(arrays: list[np.ndarray], covariates: Covariates | None) -> np.ndarray:
+    """A 64-bit fingerprint of each series' values (and covariates): identifies a series
+    whatever its position in the panel."""
+    keys = np.empty(len(arrays), dtype=np.uint64)
+    for i, y in enumerate(arrays):
+        digest = hashlib.blake2b(np.ascontiguousarray(y).tobytes(), digest_size=8)
+        if covariates is not None:
+            digest.update(np.ascontiguousarray(covariates.history[i], dtype=np.float64).tobytes())
+            digest.update(np.ascontiguousarray(covariates.future[i], dtype=np.float64).tobytes())
+        keys[i] = np.frombuffer(digest.digest(), dtype=np.uint64)[0]
+    return keys
 
 
 def _annual_phase(periods: pd.DatetimeIndex) -> np.ndarray:
@@ -128,6 +156,7 @@ class PanelFeatures:
     n_covariates: int
     price_columns: np.ndarray
     price_level: np.ndarray
+    series_keys: np.ndarray
 
     @classmethod
     def build(
@@ -237,6 +266,7 @@ class PanelFeatures:
             n_covariates=len(covariate_names),
             price_columns=price_columns,
             price_level=price_level,
+            series_keys=_series_keys(arrays, covariates),
         )
 
     @property
@@ -252,6 +282,15 @@ class PanelFeatures:
         if np.any((h < 1) | (h > self.horizon)):
             raise ValueError(f"steps must lie in 1..{self.horizon}")
         return Rows(s, o, h)
+
+    def keys(
+        self, series: np.ndarray, origin: np.ndarray, step: np.ndarray, salt: int
+    ) -> np.ndarray:
+        """Pseudo-random 64-bit keys of (series, origin, step) triples that depend on the
+        series' values, not on its position in the panel: sampling the smallest keys, in
+        key order, makes a model's fit independent of the order of the series."""
+        position = origin.astype(np.uint64) * np.uint64(1 << 20) + step.astype(np.uint64)
+        return _mix(self.series_keys[series] ^ _mix(position ^ np.uint64(salt)))
 
     def forecast_rows(self, horizon: int | None = None) -> Rows:
         """Rows of the forecast from the end of each history: series-major, steps 1..horizon."""

@@ -14,6 +14,7 @@ from planner.forecast import (  # noqa: F401  (register the models; deep: only w
     deep,
     ets,
     intermittent,
+    ml,
     moving_average,
     naive,
     theta,

@@ -41,7 +41,7 @@ from statsmodels.tsa.arima_process import arma2ma
 from statsmodels.tsa.stattools import kpss
 
 from planner.forecast.base import GaussianForecaster, as_series, register
-from planner.forecast.ets import SeasonalAdjustment
+from planner.forecast.ets import SeasonalAdjustment, seasonal_indices
 
 MAX_SARIMA_SEASON = 24
 """Longest season modelled by seasonal ARIMA terms; longer ones use seasonal indices."""
@@ -467,10 +467,9 @@ class ARIMA(GaussianForecaster):
         n0 = self.season_.n_obs
         if y.size < n0:
             raise ValueError(f"extend needs at least the {n0} fitted observations")
+        if self.season_.index is not None:  # re-estimate the indices, re-filter everything
+            return self._refilter(y)
         new_x = y[n0:]
-        if self.season_.index is not None:
-            idx = self.season_.at(n0, new_x.size)
-            new_x = new_x / idx if self.season_.kind == "multiplicative" else new_x - idx
         phi, theta = -self.ar_full_[1:], self.ma_[1:]
         history = np.r_[self.history_, new_x]
         past = np.r_[self.past_errors_, np.zeros(new_x.size)]
@@ -489,6 +488,25 @@ class ARIMA(GaussianForecaster):
         if new_x.size:
             resid = np.r_[self.resid_, past[q:]]
             out.resid_ = resid - resid.mean()
+        return out
+
+    def _refilter(self, y: np.ndarray) -> ARIMA:
+        """The model on `y` with fresh seasonal indices (same kind) and the fitted
+        coefficients: innovations recomputed over the whole series."""
+        season = self.season_
+        try:
+            index = seasonal_indices(y, season.index.size, season.kind)[0]
+            season = SeasonalAdjustment(index, season.kind, y.size)
+        except ValueError:
+            season = replace(season, n_obs=y.size)
+        x = season.remove(y)
+        spec = self.spec_
+        w = difference(x, spec.d, spec.D, spec.m)
+        resid = innovations(spec, self.params_, w, spec.n_ar)
+        fit = CSSFit(spec, self.params_, resid, self.sigma_**2, self.aicc_)
+        out = copy.copy(self)
+        out.season_ = season
+        out._set_state(fit, x)
         return out
 
     def clone_for_refit(self) -> ARIMA:

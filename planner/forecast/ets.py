@@ -188,6 +188,7 @@ class ETS(Forecaster):
         x = self.season_.remove(y)
         if np.ptp(x) == 0:  # constant: no noise to estimate, ETSModel would divide by zero
             self._set_state("N", "add", 0.0, 0.0, 1.0, float(x[-1]), 0.0, np.zeros(1), np.nan)
+            self.init_ = (float(x[0]), 0.0)
             return self
         best = None
         errors = [e for e in ERROR_FORMS if e in self.errors and (e == "add" or x.min() > 0)]
@@ -218,23 +219,29 @@ class ETS(Forecaster):
             resid,
             float(result.aicc),
         )
+        self.init_ = (float(params["initial_level"]), float(params.get("initial_trend", 0.0)))
         return self
 
     def extend(self, y: np.ndarray) -> ETS:
-        """The fitted model filtered through the observations of `y` after the fitted ones,
-        with the same smoothing parameters and seasonal indices (no re-estimation)."""
+        """This model on a longer series `y` (starting with the fitted one) without
+        re-estimating its smoothing parameters: the seasonal indices are re-estimated (cheap;
+        stale indices would make backtests pessimistic) and the state recursion is re-run
+        from the fitted initial states."""
         self._check_fitted("level_")
         y = as_series(y)
-        n0 = self.season_.n_obs
-        if y.size < n0:
-            raise ValueError(f"extend needs at least the {n0} fitted observations")
+        if y.size < self.season_.n_obs:
+            raise ValueError(f"extend needs at least the {self.season_.n_obs} fitted observations")
         season = replace(self.season_, n_obs=y.size)
-        new_y = y[n0:]
-        if self.season_.index is not None:
-            idx = self.season_.at(n0, new_y.size)
-            new_y = new_y / idx if self.season_.kind == "multiplicative" else new_y - idx
-        level, slope, errors = self.level_, self.slope_, []
-        for value in new_y:
+        if season.index is not None:
+            try:
+                index = seasonal_indices(y, season.index.size, season.kind)[0]
+                season = SeasonalAdjustment(index, season.kind, y.size)
+            except ValueError:
+                pass  # ratios impossible on the new data: keep the fitted indices
+        x = season.remove(y)
+        level, slope = self.init_
+        errors = np.empty(x.size)
+        for t, value in enumerate(x):
             damped = self.phi_ * slope
             fitted = level + damped
             if self.error_ == "mul":
@@ -242,14 +249,12 @@ class ETS(Forecaster):
                 step = e * fitted
             else:
                 e = step = value - fitted
-            errors.append(e)
+            errors[t] = e
             level = fitted + self.alpha_ * step
             slope = damped + self.beta_ * step
         out = copy.copy(self)
         out.season_, out.level_, out.slope_ = season, float(level), float(slope)
-        if errors:
-            resid = np.r_[self.resid_, errors]
-            out.resid_ = resid - resid.mean()
+        out.resid_ = errors - errors.mean()
         return out
 
     def clone_for_refit(self) -> ETS:

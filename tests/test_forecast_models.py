@@ -459,3 +459,16 @@ def test_sba_is_croston_times_one_minus_half_alpha():
         sba = SBA(alphas=(alpha,)).fit(y)
         assert sba.predict(1)[0] == pytest.approx(croston.predict(1)[0] * (1 - alpha / 2))
         assert sba.prob_ == pytest.approx(croston.prob_)
+
+
+@pytest.mark.parametrize("cls", [ETS, ARIMA])
+def test_extend_on_the_fitted_series_reproduces_the_fit(cls):
+    """Backtests extend a model fitted at the earliest origin to later ones; on the very
+    series it was fitted on, extending (re-estimated seasonal indices, re-run recursion)
+    must give the fitted model's forecasts."""
+    y = seasonal_counts(3)
+    model = cls(season_length=52).fit(y[:120])
+    assert model.season_.kind == "multiplicative"
+    np.testing.assert_allclose(model.extend(y[:120]).predict(8), model.predict(8), rtol=1e-6)
+    later = model.extend(y)
+    assert later.season_.n_obs == y.size and not np.allclose(later.predict(8), model.predict(8))

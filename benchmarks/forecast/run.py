@@ -21,6 +21,8 @@ Metrics per data set and model (every series has the same horizon):
           the horizon, divided by the same in-sample seasonal naive MAE; then mean
   seconds wall clock of the fit + forecast call (after a warm-up on 2 series), `--jobs`
           processes; the machine is shared, so timings are noisy
+  cpu s   CPU seconds of that call, this process and its finished worker processes (less
+          sensitive to other load on the machine than the wall clock)
 Series whose seasonal naive scale is 0 are left out of MASE and sPL (counted in the JSON).
 Exit status 0 whatever the targets say: the targets are reported, not enforced.
 """
@@ -122,6 +124,7 @@ class Forecasts:
     quantiles: dict[float, np.ndarray]
     """level -> (n, h), for every level of LEVELS."""
     seconds: float
+    cpu_seconds: float | None = None
     chosen: dict[str, int] = field(default_factory=dict)
     """auto: how many series each model was chosen for."""
     note: str = ""
@@ -154,6 +157,7 @@ def evaluate(data: Dataset, fc: Forecasts) -> dict:
         "cov95": coverage(yf, qf[0.025], qf[0.975]) if yf.size else float("nan"),
         "spl": float(spl.mean()) if spl.size else float("nan"),
         "seconds": fc.seconds,
+        "cpu_seconds": fc.cpu_seconds,
         "chosen": fc.chosen,
         "note": fc.note,
     }
@@ -162,10 +166,38 @@ def evaluate(data: Dataset, fc: Forecasts) -> dict:
 # --------------------------------------------------------------------------- planner models
 
 
+def timed(fn: Callable[[], object]) -> tuple[object, float, float]:
+    """fn(), its wall clock seconds and its CPU seconds (this process plus the worker
+    processes that finished during the call)."""
+    before, t0 = os.times(), time.perf_counter()
+    out = fn()
+    wall, after = time.perf_counter() - t0, os.times()
+    cpu = sum(a - b for a, b in zip(after[:4], before[:4], strict=True))
+    return out, wall, cpu
+
+
 def planner_models() -> list[str]:
     from planner.forecast import model_names
 
     return ["auto", *model_names()]
+
+
+def planner_revision() -> str:
+    """The git commit of the planner code measured, "+ local changes" when planner/ differs
+    from it; "unknown" outside a git checkout."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "planner")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + local changes" if dirty else "")
 
 
 def forecast_panel_defaults() -> dict[str, str]:
@@ -213,13 +245,11 @@ def run_planner(
         )
 
     call(data.train[:2], data.ids[:2])  # warm-up: imports, first-call costs
-    t0 = time.perf_counter()
-    result = call(data.train, data.ids)
-    seconds = time.perf_counter() - t0
+    result, seconds, cpu = timed(lambda: call(data.train, data.ids))
     levels = list(result.quantile_levels)
     quantiles = {lv: np.asarray(result.quantiles[:, levels.index(lv), :]) for lv in LEVELS}
     chosen = dict(Counter(result.model).most_common()) if model == "auto" else {}
-    return Forecasts(np.asarray(result.mean), quantiles, seconds, chosen, note)
+    return Forecasts(np.asarray(result.mean), quantiles, seconds, cpu, chosen, note)
 
 
 # --------------------------------------------------------------------------- peers
@@ -281,13 +311,13 @@ def naive2(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, dict[float, np.nd
 
 
 def run_naive2(data: Dataset) -> Forecasts:
-    t0 = time.perf_counter()
-    out = [naive2(y, data.horizon, data.season_length) for y in data.train]
-    seconds = time.perf_counter() - t0
+    out, seconds, cpu = timed(
+        lambda: [naive2(y, data.horizon, data.season_length) for y in data.train]
+    )
     mean = np.vstack([o[0] for o in out])
     quantiles = {lv: np.vstack([o[1][lv] for o in out]) for lv in LEVELS}
     n_seasonal = sum(o[2] for o in out)
-    return Forecasts(mean, quantiles, seconds, note=f"{n_seasonal} series seasonally adjusted")
+    return Forecasts(mean, quantiles, seconds, cpu, note=f"{n_seasonal} series seasonally adjusted")
 
 
 def _statsforecast_model(name: str, season_length: int):
@@ -322,9 +352,7 @@ def run_statsforecast(data: Dataset, name: str, jobs: int) -> Forecasts:
             return sf.forecast(df=frame(train, ids), h=data.horizon, level=[80, 95])
 
     call(data.train[:2], data.ids[:2])
-    t0 = time.perf_counter()
-    fc = call(data.train, data.ids)
-    seconds = time.perf_counter() - t0
+    fc, seconds, cpu = timed(lambda: call(data.train, data.ids))
     fc = fc.reset_index() if "unique_id" not in fc.columns else fc
     col = next(
         c
@@ -344,7 +372,7 @@ def run_statsforecast(data: Dataset, name: str, jobs: int) -> Forecasts:
         0.9: grid(f"{col}-hi-80"),
         0.975: grid(f"{col}-hi-95"),
     }
-    return Forecasts(mean, quantiles, seconds, note="q0.5 = point forecast")
+    return Forecasts(mean, quantiles, seconds, cpu, note="q0.5 = point forecast")
 
 
 def run_model(data: Dataset, model: str, jobs: int, n_paths: int, all_candidates: bool):
@@ -426,7 +454,23 @@ COLUMNS = (
     ("cov95", "cov95%", 1),
     ("spl", "sPL", 4),
     ("seconds", "seconds", 1),
+    ("cpu_seconds", "cpu s", 1),
 )
+
+
+def chosen_summary(chosen: dict[str, int], top: int = 4) -> str:
+    """What auto chose: each model's share of the series (a combination "a+b" counts for
+    both) and the most frequent choices."""
+    uses: Counter[str] = Counter()
+    for name, count in chosen.items():
+        for part in name.split("+"):
+            uses[part] += count
+    text = "uses " + ", ".join(f"{k} {v}" for k, v in uses.most_common())
+    if any("+" in name for name in chosen):
+        ranked = sorted(chosen.items(), key=lambda kv: -kv[1])
+        more = f" (+{len(ranked) - top} more)" if len(ranked) > top else ""
+        text += "; top choices " + ", ".join(f"{k} {v}" for k, v in ranked[:top]) + more
+    return text
 
 
 def _fmt(value, digits: int) -> str:
@@ -434,19 +478,20 @@ def _fmt(value, digits: int) -> str:
 
 
 def table(results: dict[str, dict]) -> list[str]:
-    head = "| model | " + " | ".join(c[1] for c in COLUMNS) + " | notes |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    columns = [c for c in COLUMNS if any(r.get(c[0]) is not None for r in results.values())]
+    head = "| model | " + " | ".join(c[1] for c in columns) + " | notes |"
+    lines = [head, "|" + "---|" * (len(columns) + 2)]
     for model, r in results.items():
         notes = []
         if r["chosen"]:
-            notes.append("chose " + ", ".join(f"{k} {v}" for k, v in r["chosen"].items()))
+            notes.append(chosen_summary(r["chosen"]))
         if r["note"]:
             notes.append(r["note"])
         if r["n_nonfinite"]:
             notes.append(f"{r['n_nonfinite']} series with non-finite forecasts left out")
         if r["n_zero_scale"]:
             notes.append(f"{r['n_zero_scale']} series with zero scale left out of MASE/sPL")
-        cells = " | ".join(_fmt(r[key], d) for key, _, d in COLUMNS)
+        cells = " | ".join(_fmt(r.get(key), d) for key, _, d in columns)
         lines.append(f"| {model} | {cells} | {'; '.join(notes)} |")
     return lines
 
@@ -455,6 +500,7 @@ def report(meta: dict, results: dict, weekly_cases: dict, target_rows: list[dict
     lines = [
         f"# Forecast benchmark ({meta['date']})",
         "",
+        f"Planner code: {meta.get('planner_revision', 'unknown')}. "
         f"Machine: {meta['machine']}; jobs={meta['jobs']}; n_paths={meta['n_paths']}; "
         f"load average {meta['load_start']} at start, {meta['load_end']} at the end. "
         "The cores are shared with other work, so seconds are noisy.",
@@ -478,13 +524,14 @@ def report(meta: dict, results: dict, weekly_cases: dict, target_rows: list[dict
             lines += [f"Published {ref['metric']}: {vals} ({ref['source']}).", ""]
     if weekly_cases:
         w = weekly_cases["auto"]
-        chosen = ", ".join(f"{k} {v}" for k, v in w["chosen"].items())
+        cpu = "" if w.get("cpu_seconds") is None else f", {w['cpu_seconds']:.1f} CPU s"
         lines += [
             "## Weekly speed case",
             "",
             f'`forecast_panel(model="auto", season_length=52, horizon=12, n_paths='
             f"{meta['n_paths']}, n_jobs={w['jobs']})` on {w['n_series']} series of 156 weeks: "
-            f"**{w['seconds']:.1f} s** ({w['note']}); chosen: {chosen}.",
+            f"**{w['seconds']:.1f} s** wall clock{cpu} ({w['note']}); "
+            f"{chosen_summary(w['chosen'])}.",
             "",
         ]
     lines += ["## Targets", "", "| target | measured | status | detail |", "|---|---|---|---|"]
@@ -526,7 +573,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--paths", type=int, default=500, help="n_paths of forecast_panel")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        help="re-write the markdown of a saved JSON result (no model is run)",
+    )
     args = p.parse_args(argv)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text())
+        text = report(saved["meta"], saved["results"], saved["weekly"], saved["targets"])
+        args.render.with_suffix(".md").write_text(text)
+        print(text)
+        return 0
 
     known = [*planner_models(), *PEERS, *OPTIONAL_PEERS]
     models = default_models() if args.models is None else args.models.split(",")
@@ -547,6 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": models,
         "load_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "forecast_panel_defaults": forecast_panel_defaults(),
+        "planner_revision": planner_revision(),
     }
     results: dict[str, dict[str, dict]] = {}
     weekly_cases: dict[str, dict] = {}

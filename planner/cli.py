@@ -61,6 +61,18 @@ def _run(fn):
         sys.exit(EXIT_ERROR)
 
 
+def _load(scenario: Path, overrides: tuple[str, ...], con: Console):
+    """The resolved scenario (each override printed) and its validated dataset."""
+    from planner.config import load_scenario
+    from planner.data import load_dataset
+
+    sc, log = load_scenario(scenario, overrides)
+    for line in log:
+        con.out(f"set {line}")
+    con.progress("loading and validating the dataset")
+    return sc, load_dataset(sc.dataset)
+
+
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 set_opt = click.option(
     "--set",
@@ -167,16 +179,10 @@ def forecast(
     con = Console(quiet, verbose)
 
     def body():
-        from planner.config import load_scenario
-        from planner.data import load_dataset
         from planner.output import default_run_dir, write_csv
         from planner.pipeline import forecast_demand
 
-        sc, log = load_scenario(scenario, overrides)
-        for line in log:
-            con.out(f"set {line}")
-        con.progress("loading and validating the dataset")
-        ds = load_dataset(sc.dataset)
+        sc, ds = _load(scenario, overrides, con)
         con.progress(f"forecasting {len(ds.series)} series ({sc.forecast.model})")
         fc = forecast_demand(ds, sc)
         target = out or default_run_dir(f"{sc.name}-forecast")
@@ -258,17 +264,12 @@ def backtest(
     con = Console(quiet, verbose)
 
     def body():
-        from planner.config import load_scenario
-        from planner.data import load_dataset
         from planner.data.clean import clean_for_forecast
         from planner.forecast.backtest import format_summary, run_backtest
         from planner.output import default_run_dir, write_csv
 
-        sc, log = load_scenario(scenario, overrides)
-        for line in log:
-            con.out(f"set {line}")
-        con.progress("loading and validating the dataset")
-        ds = clean_for_forecast(load_dataset(sc.dataset), sc.forecast.cleaning)
+        sc, ds = _load(scenario, overrides, con)
+        ds = clean_for_forecast(ds, sc.forecast.cleaning)
         con.progress(f"backtesting {len(ds.series)} series")
         folds, summary = run_backtest(ds, sc, progress=con.progress)
         target = out or default_run_dir(f"{sc.name}-backtest")

@@ -262,18 +262,12 @@ def bottlenecks(
     a supplier) in that week would save in expected cost.
     """
     out: list[dict] = []
-    duals = res.duals
-    if "warehouse_capacity" in duals:
-        rows = model.warehouse_capacity_rows
-        agg: dict[tuple[int, int], float] = {}
-        for (w, t, _s), d in zip(rows, duals["warehouse_capacity"], strict=True):
-            agg[w, t] = agg.get((w, t), 0.0) - d
+    if agg := _shadow_prices(
+        model, res.duals, ("warehouse_capacity",), lambda row: (row[0], row[1])
+    ):
         vol = np.zeros((len(data.warehouses), data.n_weeks))
-        np.add.at(
-            vol,
-            data.series_warehouse,
-            np.tensordot(data.prob, sol.stock, axes=1) * data.volume[:, None],
-        )
+        expected_stock_volume = np.tensordot(data.prob, sol.stock, axes=1) * data.volume[:, None]
+        np.add.at(vol, data.series_warehouse, expected_stock_volume)
         out += _group_binding(
             "warehouse_capacity",
             "warehouse",
@@ -285,14 +279,8 @@ def bottlenecks(
             usage=vol,
             unit="volume",
         )
-    for comp in ("supplier_capacity_first", "supplier_capacity"):
-        if comp not in duals:
-            continue
-        rows = getattr(model, f"{comp}_rows")
-        agg = {}
-        for row, d in zip(rows, duals[comp], strict=True):
-            q, t = row[0], row[1]
-            agg[q, t] = agg.get((q, t), 0.0) - d
+    sup_rows = ("supplier_capacity_first", "supplier_capacity")
+    if agg := _shadow_prices(model, res.duals, sup_rows, lambda row: (row[0], row[1])):
         out += _group_binding(
             "supplier_capacity",
             "supplier",
@@ -304,14 +292,8 @@ def bottlenecks(
             usage=None,
             unit="units/week",
         )
-    for comp in ("budget_first", "budget"):
-        if comp not in duals:
-            continue
-        rows = getattr(model, f"{comp}_rows")
-        agg = {}
-        for row, d in zip(rows, duals[comp], strict=True):
-            t = row if isinstance(row, int) else row[0]
-            agg[0, t] = agg.get((0, t), 0.0) - d
+    budget_key = lambda row: (0, row if isinstance(row, int) else row[0])  # noqa: E731
+    if agg := _shadow_prices(model, res.duals, ("budget_first", "budget"), budget_key):
         budget = np.full((1, data.n_weeks), float(data.budget_per_week))
         out += _group_binding(
             "budget",
@@ -338,6 +320,20 @@ def bottlenecks(
     for b in result:
         b["message"] = _bottleneck_message(b)
     return result
+
+
+def _shadow_prices(
+    model, duals: dict, components: tuple[str, ...], key
+) -> dict[tuple[int, int], float]:
+    """Shadow price (-dual, summed over scenarios) per (resource, week) of some row families."""
+    agg: dict[tuple[int, int], float] = {}
+    for comp in components:
+        if comp not in duals:
+            continue
+        for row, d in zip(getattr(model, f"{comp}_rows"), duals[comp], strict=True):
+            k = key(row)
+            agg[k] = agg.get(k, 0.0) - d
+    return agg
 
 
 def _group_binding(kind, label, names, agg, data, tol, *, capacity, usage, unit) -> list[dict]:

@@ -93,6 +93,13 @@ verbose_opt = click.option(
 )
 
 
+def writing_command(fn):
+    """The options every command that writes takes: SCENARIO, --set, --out, --quiet, --verbose."""
+    for option in (verbose_opt, quiet_opt, out_opt, set_opt, scenario_arg):
+        fn = option(fn)
+    return fn
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")
 def main() -> None:
@@ -162,11 +169,7 @@ def validate(scenario: Path, overrides: tuple[str, ...], quiet: bool, verbose: b
 
 
 @main.command()
-@scenario_arg
-@set_opt
-@out_opt
-@quiet_opt
-@verbose_opt
+@writing_command
 def forecast(
     scenario: Path, overrides: tuple[str, ...], out: Path | None, quiet: bool, verbose: bool
 ) -> None:
@@ -203,11 +206,7 @@ def forecast(
 
 
 @main.command()
-@scenario_arg
-@set_opt
-@out_opt
-@quiet_opt
-@verbose_opt
+@writing_command
 def plan(
     scenario: Path, overrides: tuple[str, ...], out: Path | None, quiet: bool, verbose: bool
 ) -> None:
@@ -242,11 +241,7 @@ def plan(
 
 
 @main.command()
-@scenario_arg
-@set_opt
-@out_opt
-@quiet_opt
-@verbose_opt
+@writing_command
 def backtest(
     scenario: Path, overrides: tuple[str, ...], out: Path | None, quiet: bool, verbose: bool
 ) -> None:

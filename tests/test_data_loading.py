@@ -14,6 +14,7 @@ import pytest
 
 from planner.data import SCHEMA, load_dataset, markdown_reference
 from planner.data.quality import Step
+from planner.data.schema import TABLES as SCHEMA_TABLES
 from planner.data.testing import START, WEEKS, minimal_tables, write_minimal_dataset
 
 TABLES = minimal_tables()
@@ -255,17 +256,7 @@ def test_keys_are_stripped_and_blank_lines_counted(tmp_path: Path) -> None:
 def test_csv_and_parquet_give_the_same_tables(tmp_path: Path) -> None:
     from_csv = load_dataset(write_minimal_dataset(tmp_path / "csv"))
     from_parquet = load_dataset(write_minimal_dataset(tmp_path / "pq", fmt="parquet"))
-    for name in (
-        "items",
-        "warehouses",
-        "suppliers",
-        "supply",
-        "transfers",
-        "demand",
-        "inventory",
-        "open_orders",
-        "events",
-    ):
+    for name in SCHEMA_TABLES:
         pd.testing.assert_frame_equal(getattr(from_csv, name), getattr(from_parquet, name))
 
 

@@ -19,23 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.data.schema import TABLES
+
 LOT_RULES = {
     # supplier: fixed order cost, weeks of demand as MOQ, case packs, lead-time sd (weeks)
     "S-ASIA": (150.0, 4.0, (12, 24, 48), 1.0),
     "S-EURO": (60.0, 0.0, (6, 12), 0.5),
     "S-LOCAL": (15.0, 0.0, (), 0.0),
 }
-TABLES = (
-    "items",
-    "warehouses",
-    "suppliers",
-    "supply",
-    "transfers",
-    "demand",
-    "inventory",
-    "open_orders",
-    "events",
-)
 
 
 def lot_sizing_supply(supply: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:

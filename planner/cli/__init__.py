@@ -6,98 +6,26 @@ Exit codes: 0 done; 2 bad input, configuration or usage; 3 infeasible model or s
 
 from __future__ import annotations
 
-import sys
-import time
-import traceback
 from pathlib import Path
 
 import click
 
-from planner.errors import PlannerError
-
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL = 0, 1, 2, 3
-
-
-class Console:
-    """Messages in one style: progress to stderr on a terminal, results to stdout."""
-
-    def __init__(self, quiet: bool = False, verbose: bool = False):
-        self.quiet = quiet
-        self.verbose = verbose
-        self.interactive = sys.stderr.isatty()
-        self._t0 = time.perf_counter()
-
-    def progress(self, text: str) -> None:
-        if self.quiet or not (self.interactive or self.verbose):
-            return
-        click.echo(f"[{time.perf_counter() - self._t0:6.1f}s] {text}", err=True)
-
-    def out(self, text: str = "") -> None:
-        if not self.quiet:
-            click.echo(text)
-
-    def warn(self, text: str) -> None:
-        click.echo(f"warning: {text}", err=True)
-
-
-def _run(fn):
-    """Run a command body, mapping planner errors to their exit codes."""
-    try:
-        fn()
-    except PlannerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit:
-        raise
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # anything else is a bug or an environment problem: exit 1
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
-        if "--verbose" in sys.argv or "-v" in sys.argv:
-            traceback.print_exc()
-        else:
-            click.echo("(run again with --verbose for the traceback)", err=True)
-        sys.exit(EXIT_ERROR)
-
-
-def _load(scenario: Path, overrides: tuple[str, ...], con: Console):
-    """The resolved scenario (each override printed) and its validated dataset."""
-    from planner.config import load_scenario
-    from planner.data import load_dataset
-
-    sc, log = load_scenario(scenario, overrides)
-    for line in log:
-        con.out(f"set {line}")
-    con.progress("loading and validating the dataset")
-    return sc, load_dataset(sc.dataset)
-
-
-scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-set_opt = click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a scenario key, e.g. --set plan.horizon_weeks=8 (repeatable).",
-)
-out_opt = click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output folder (default: runs/<scenario>-<timestamp>/).",
-)
-quiet_opt = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-verbose_opt = click.option(
-    "--verbose", "-v", is_flag=True, help="Print progress, solver log and tracebacks."
+from planner.cli.common import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_MODEL,
+    EXIT_OK,
+    Console,
+    _load,
+    _run,
+    quiet_opt,
+    scenario_arg,
+    set_opt,
+    verbose_opt,
+    writing_command,
 )
 
-
-def writing_command(fn):
-    """The options every command that writes takes: SCENARIO, --set, --out, --quiet, --verbose."""
-    for option in (verbose_opt, quiet_opt, out_opt, set_opt, scenario_arg):
-        fn = option(fn)
-    return fn
+__all__ = ["EXIT_ERROR", "EXIT_INPUT", "EXIT_MODEL", "EXIT_OK", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -276,6 +204,21 @@ def backtest(
 
     _run(body)
 
+
+def _register() -> None:
+    """Commands that live in their own modules (one module per command family)."""
+    import importlib
+
+    for module, names in COMMAND_MODULES:
+        mod = importlib.import_module(f"planner.cli.{module}")
+        for name in names:
+            main.add_command(getattr(mod, name))
+
+
+# (module under planner/cli/, command objects it defines)
+COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = []
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -160,10 +160,13 @@ def plan(
         for line in run.whatif_log:
             con.out(line)
         target = write_plan(run, out or default_run_dir(sc.name))
+        from planner.history import record_plan_run
+
+        run_id = record_plan_run(run, target, warn=con.warn)
         for note in run.notes:
             con.warn(note)
         con.out(plan_summary_text(run))
-        con.out(f"\nrun folder: {target}")
+        con.out(f"\nrun folder: {target}" + (f" (history id {run_id})" if run_id else ""))
 
     _run(body)
 

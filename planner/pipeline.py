@@ -10,6 +10,7 @@ summarise into tables.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -193,27 +194,59 @@ def _solve_failure(
     return SolverError(f"the solver failed (HiGHS status: {res.highs_status})")
 
 
-def plan_scenario(
+@dataclass
+class PreparedDemand:
+    """What every plan on one dataset and one forecast setting shares: computed once, reused.
+
+    The forecast depends only on the demand history and events, `forecast.*`, `plan.start` and
+    `plan.horizon_weeks` (see `demand_key`), so plans that differ only in costs, risk, budget,
+    solver settings, frozen weeks, shortage rules or what-ifs reuse one PreparedDemand.
+    """
+
+    dataset: Dataset  # as loaded, before any what-if
+    forecast: DemandForecast
+    scenarios: ScenarioSet
+    timings: dict[str, float]
+
+
+def demand_key(scenario: Scenario) -> str:
+    """The settings the forecast and the demand scenarios depend on, as one comparable text.
+
+    Two scenarios with the same key get the same forecast and the same scenario set. What-ifs
+    are not part of it: dataset what-ifs (lead_time, cost, capacity) change tables the forecast
+    does not read, and demand / supplier_outage what-ifs act on the model inputs afterwards.
+    """
+    d = scenario.resolved_dict()
+    part = {
+        "dataset": d["dataset"],
+        "forecast": d["forecast"],
+        "start": d["plan"]["start"],
+        "horizon_weeks": d["plan"]["horizon_weeks"],
+    }
+    return json.dumps(part, sort_keys=True, default=str)
+
+
+def prepare_demand(
     scenario: Scenario,
+    dataset: Dataset | None = None,
     *,
     progress: Progress = _quiet,
-    overrides: list[str] | None = None,
-    verbose_solver: bool = False,
-) -> PlanRun:
-    """Run the whole planning pipeline for a resolved scenario."""
+    n_jobs: int = 2,
+) -> PreparedDemand:
+    """Forecast demand distributions and reduce them to joint scenarios (the shared stages).
+
+    `dataset` is the loaded dataset (loaded from `scenario.dataset` when None), before what-ifs.
+    """
     timings: dict[str, float] = {}
-    src = str(scenario.source or "scenario")
-    t = time.perf_counter()
-    progress("loading and validating the dataset")
-    dataset = load_dataset(scenario.dataset)
-    dataset, whatif_log = apply_dataset_whatifs(
-        dataset, scenario.whatif, horizon_weeks=scenario.plan.horizon_weeks, source=src
-    )
-    timings["load"] = time.perf_counter() - t
+    if dataset is None:
+        t = time.perf_counter()
+        progress("loading and validating the dataset")
+        dataset = load_dataset(scenario.dataset)
+        timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
     progress(f"forecasting {len(dataset.series)} series ({scenario.forecast.model})")
-    forecast = forecast_demand(dataset, scenario)
+    forecast = forecast_demand(dataset, scenario, n_jobs=n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -222,8 +255,29 @@ def plan_scenario(
         forecast.panel.paths, scenario.forecast.scenarios, scenario.forecast.seed
     )
     timings["scenarios"] = time.perf_counter() - t
+    return PreparedDemand(dataset=dataset, forecast=forecast, scenarios=scen, timings=timings)
 
+
+def plan_from_demand(
+    scenario: Scenario,
+    prepared: PreparedDemand,
+    *,
+    progress: Progress = _quiet,
+    overrides: list[str] | None = None,
+    verbose_solver: bool = False,
+) -> PlanRun:
+    """The plan of `scenario` on demand prepared by `prepare_demand` (for the same demand_key).
+
+    Applies the scenario's what-ifs, builds the model inputs, solves, summarises and (with
+    `plan.value_of_information`) solves the EV and wait-and-see problems.
+    """
+    timings = dict(prepared.timings)
+    src = str(scenario.source or "scenario")
     t = time.perf_counter()
+    dataset, whatif_log = apply_dataset_whatifs(
+        prepared.dataset, scenario.whatif, horizon_weeks=scenario.plan.horizon_weeks, source=src
+    )
+    forecast, scen = prepared.forecast, prepared.scenarios
     notes = InputNotes()
     data = make_model_data(dataset, scenario, forecast.series, forecast.weeks, scen, notes)
     categories = dict(zip(dataset.items["sku"], dataset.items["category"], strict=True))
@@ -257,6 +311,30 @@ def plan_scenario(
         overrides=list(overrides or []),
         value=value,
         whatif_log=whatif_log,
+    )
+
+
+def plan_scenario(
+    scenario: Scenario,
+    *,
+    progress: Progress = _quiet,
+    overrides: list[str] | None = None,
+    verbose_solver: bool = False,
+) -> PlanRun:
+    """Run the whole planning pipeline for a resolved scenario."""
+    src = str(scenario.source or "scenario")
+    t = time.perf_counter()
+    progress("loading and validating the dataset")
+    dataset = load_dataset(scenario.dataset)
+    # every what-if reference is checked before anything is forecast
+    apply_dataset_whatifs(
+        dataset, scenario.whatif, horizon_weeks=scenario.plan.horizon_weeks, source=src
+    )
+    load_seconds = time.perf_counter() - t
+    prepared = prepare_demand(scenario, dataset, progress=progress)
+    prepared.timings = {"load": load_seconds, **prepared.timings}
+    return plan_from_demand(
+        scenario, prepared, progress=progress, overrides=overrides, verbose_solver=verbose_solver
     )
 
 
@@ -313,6 +391,31 @@ def write_plan(run: PlanRun, out: Path) -> Path:
         write_csv(run.result.transfers, out / "transfers.csv")
     if not run.forecast.panel.scores.empty:
         write_csv(run.forecast.panel.scores, out / "forecast_selection.csv")
+    _write_report_tables(run, out)
     run.timings["write"] = time.perf_counter() - t
     write_json(summary_dict(run), out / "summary.json")
+    _write_report(out, run.notes)
     return out
+
+
+def _write_report_tables(run: PlanRun, out: Path) -> None:
+    """history.csv and capacity.csv: what report.html needs beyond the plan tables."""
+    from planner.report.plan_tables import capacity_table, history_table
+
+    data = run.model_data
+    write_csv(history_table(run.dataset.demand, run.forecast.series), out / "history.csv")
+    stock = run.solve.values["stock"].reshape(data.n_scenarios, data.n_series, data.n_weeks)
+    write_csv(capacity_table(data, stock, run.result.orders), out / "capacity.csv")
+
+
+def _write_report(out: Path, notes: list[str]) -> None:
+    """report.html from the finished folder; a failure is a note, never a lost run."""
+    try:
+        from planner.report.html import build_report
+
+        build_report(out)
+    except Exception as exc:  # the run is complete without its report
+        notes.append(
+            f"report.html could not be built ({type(exc).__name__}: {exc}); "
+            f"rebuild it with: planner report {out}"
+        )

@@ -355,7 +355,7 @@ def plan_kpis(summary: Mapping[str, Any], orders: pd.DataFrame | None = None) ->
     service = summary.get("service") or {}
     kpis: dict[str, Any] = {
         "objective": summary.get("objective"),
-        "total_cost": sum(v for v in costs.values() if _finite_number(v) is not None)
+        "total_cost": round(sum(v for v in costs.values() if _finite_number(v) is not None), 6)
         if costs
         else summary.get("objective"),
         "fill_rate": service.get("fill_rate"),
@@ -364,8 +364,8 @@ def plan_kpis(summary: Mapping[str, Any], orders: pd.DataFrame | None = None) ->
     }
     if orders is not None:
         committed = orders["committed"].astype(str).str.lower() == "true"
-        kpis["total_orders"] = float(orders["quantity"].sum())
-        kpis["orders_this_week"] = float(orders.loc[committed, "quantity"].sum())
+        kpis["total_orders"] = round(float(orders["quantity"].sum()), 6)
+        kpis["orders_this_week"] = round(float(orders.loc[committed, "quantity"].sum()), 6)
         kpis["order_lines"] = len(orders)
     value = summary.get("value_of_information") or {}
     for key in ("vss", "evpi"):

@@ -219,7 +219,9 @@ def _register() -> None:
 
 
 # (module under planner/cli/, command objects it defines)
-COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = []
+COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
+    ("runs", ("runs", "compare")),
+]
 
 _register()
 

@@ -1,0 +1,185 @@
+"""`planner runs` (the run history) and `planner compare RUN...` (finished runs side by side)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+from planner.cli.common import Console, _run, out_opt, quiet_opt, verbose_opt
+
+db_opt = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Run history file (default: $PLANNER_HISTORY, else runs/history.duckdb).",
+)
+
+
+def _cell(value: object, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, fmt)
+
+
+def _runs_table(frame) -> str:
+    from planner.compare.render import text_table
+
+    rows = [
+        [
+            str(r.id),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.kind,
+            str(r.name or "-"),
+            str(r.status or "-"),
+            _cell(r.objective, ",.2f"),
+            _cell(r.fill_rate, ".2%"),
+            r.out_dir,
+        ]
+        for r in frame.itertuples(index=False)
+    ]
+    header = ["id", "time (UTC)", "kind", "scenario", "status", "objective", "fill rate", "folder"]
+    return text_table(header, rows, indent=0, align="rllllrrl")
+
+
+@click.command("runs")
+@click.option(
+    "--kind", type=click.Choice(["plan", "simulate", "sweep"]), default=None, help="Only this kind."
+)
+@click.option(
+    "--scenario",
+    "scenario_name",
+    default=None,
+    metavar="NAME",
+    help="Only runs of this scenario name (wildcards * and ?, case-insensitive).",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="WHEN",
+    help="Only runs recorded since a date (2026-11-01), a UTC timestamp or an age (12h, 3d, 2w).",
+)
+@click.option("--status", default=None, help="Only runs with this status (e.g. optimal).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N runs."
+)
+@click.option("--all", "show_all", is_flag=True, help="No limit: every matching run.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (with the resolved scenario and KPIs)."
+)
+@db_opt
+def runs(
+    kind: str | None,
+    scenario_name: str | None,
+    since: str | None,
+    status: str | None,
+    limit: int,
+    show_all: bool,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """List the recorded runs, newest first.
+
+    Every plan, simulate and sweep is recorded in the run history (DuckDB) with its resolved
+    scenario, dataset fingerprint, KPIs and run folder. The ids (and latest, -1, -2, ...) can be
+    given to `planner compare`. The history is plain SQL: `duckdb runs/history.duckdb`.
+
+    \b
+    Example:
+      planner runs --kind plan --scenario 'demo*' --since 7d
+      planner runs --json --limit 5 > last5.json
+      planner compare -2 -1
+    """
+
+    def body():
+        from planner.history import history_path, list_runs
+
+        frame = list_runs(
+            db=db,
+            kind=kind,
+            scenario=scenario_name,
+            since=since,
+            status=status,
+            limit=None if show_all else limit,
+            with_json=as_json,
+        )
+        if as_json:
+            records = []
+            for rec in frame.to_dict("records"):
+                rec["created_at"] = rec["created_at"].isoformat()
+                records.append(
+                    {
+                        k: (None if isinstance(v, float) and math.isnan(v) else v)
+                        for k, v in rec.items()
+                    }
+                )
+            click.echo(json.dumps(records, indent=2))
+            return
+        if frame.empty:
+            click.echo(f"no runs recorded in {history_path(db)} match")
+            return
+        click.echo(_runs_table(frame))
+        if not show_all and len(frame) == limit:
+            click.echo(f"(the {limit} newest; --limit N or --all for more)")
+
+    _run(body)
+
+
+@click.command("compare", context_settings={"ignore_unknown_options": True})
+@click.argument("refs", nargs=-1, required=True, metavar="RUN...")
+@out_opt
+@db_opt
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="SKUs and order lines shown (the CSV files have all).",
+)
+@quiet_opt
+@verbose_opt
+def compare(
+    refs: tuple[str, ...], out: Path | None, db: Path | None, top: int, quiet: bool, verbose: bool
+) -> None:
+    """Compare finished runs: KPIs side by side, scenario and order differences.
+
+    RUN is a run folder, a run id from `planner runs`, `latest` (= -1, the newest run), -2
+    (the one before), ... The first RUN is the base: differences are run - base. Plan runs
+    are compared on KPIs, resolved scenario keys, and orders by supplier, week, SKU and line;
+    simulate runs on their KPIs per policy (kpis.csv); sweep runs on their KPIs per grid point
+    (sweep.csv).
+
+    Writes compare.csv (order lines: supplier, sku, warehouse, order_week, committed,
+    quantity_<run>..., diff, change, line_cost_<run>...) and compare_kpis.csv,
+    compare_scenario.csv, compare_by_supplier.csv, compare_by_sku.csv, compare_by_week.csv,
+    compare_runs.csv into --out (default runs/compare-<timestamp>/).
+
+    \b
+    Example:
+      planner plan scenarios/demo.yaml --out runs/base
+      planner plan scenarios/demo.yaml --set costs.shortage_multiplier=2 --out runs/short2
+      planner compare runs/base runs/short2
+      planner compare -2 -1 --out runs/cmp
+    """
+    con = Console(quiet, verbose)
+
+    def body():
+        from planner.compare import compare_runs, format_comparison, write_comparison
+        from planner.history import resolve_run
+        from planner.output import default_run_dir
+
+        paths = [resolve_run(ref, db=db) for ref in refs]
+        con.progress(f"reading {len(paths)} runs")
+        cmp = compare_runs(paths)
+        kinds = {r.kind for r in cmp.runs}
+        if len(kinds) > 1:
+            con.warn(f"comparing runs of different kinds ({', '.join(sorted(kinds))})")
+        con.out(format_comparison(cmp, top=top))
+        target = out or default_run_dir("compare")
+        written = write_comparison(cmp, target)
+        names = ", ".join(written)
+        con.out(f"\nwritten to {target}: {names}")
+
+    _run(body)

@@ -8,13 +8,27 @@ uses an existing cluster. `n_workers=1` (or a single task) runs in this process,
 another, with no cluster at all. Results come back in the order of `args`; `on_done(i, result)`
 is called as each task finishes, in completion order, so callers can save finished work before
 an interruption.
+
+For work with shared inputs, `TaskRunner` is the lower level: `share(obj)` sends a large object
+to the workers once (every task that takes the handle reads the workers' copy), `submit(fn,
+*args)` accepts handles of shared objects and of other tasks as arguments, and
+`as_completed(tasks)` yields each task with its result as it finishes:
+
+    with TaskRunner(scheduler=None, n_workers=None, n_tasks=len(points)) as runner:
+        shared = runner.share(big_input)
+        tasks = [runner.submit(solve_point, shared, p) for p in points]
+        for task, result in runner.as_completed(tasks):
+            save(result)
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from planner.errors import ConfigError, Problem
 
 
 def available_cores() -> int:
@@ -22,6 +36,126 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+class _Deferred:
+    """A task of the in-process runner: computed when it is collected, in submission order."""
+
+    def __init__(self, index: int, fn: Callable[..., Any], args: tuple):
+        self.key = index
+        self.fn = fn
+        self.args = args
+        self.done = False
+        self.value: Any = None
+
+    def result(self) -> Any:
+        if not self.done:
+            args = tuple(a.result() if isinstance(a, _Deferred) else a for a in self.args)
+            self.value = self.fn(*args)
+            self.done = True
+        return self.value
+
+
+class TaskRunner:
+    """Tasks on a dask.distributed cluster (local or existing), or in this process.
+
+    In this process (`n_workers=1`, or a local run of at most one task) nothing is started and
+    tasks run one after another as they are collected. Otherwise a local cluster of
+    `n_workers` single-threaded worker processes (default: one per core, at most `n_tasks`) is
+    started, or the existing scheduler at `scheduler` is used. Close with `close()` or a `with`
+    block: the client disconnects and a local cluster is shut down (also on Ctrl-C).
+    """
+
+    def __init__(
+        self,
+        *,
+        scheduler: str | None = None,
+        n_workers: int | None = None,
+        n_tasks: int | None = None,
+    ):
+        self.scheduler = scheduler
+        workers = n_workers or available_cores()
+        if n_tasks is not None:
+            workers = max(1, min(workers, n_tasks))
+        self.client = None
+        self.cluster = None
+        self._n = 0
+        if scheduler is None and workers <= 1:
+            self.n_workers = 1
+            return
+        from distributed import Client, LocalCluster
+
+        if scheduler is None:
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+            self.n_workers = workers
+        else:
+            try:
+                self.client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    Problem(
+                        "--scheduler",
+                        f"no Dask scheduler answers at {scheduler!r} ({exc})",
+                        fix="start one with `dask scheduler` and workers with "
+                        "`dask worker tcp://HOST:8786`, or leave --scheduler out to run on "
+                        "a local cluster",
+                    ),
+                    title="cannot reach the Dask cluster",
+                ) from None
+            info = self.client.scheduler_info()
+            self.n_workers = max(1, len(info.get("workers", {})))
+
+    @property
+    def parallel(self) -> bool:
+        return self.client is not None
+
+    def share(self, obj: Any) -> Any:
+        """A handle to `obj` that tasks take as an argument; sent to the workers only once."""
+        if self.client is None:
+            return obj
+        return self.client.scatter(obj, broadcast=True, hash=False)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run fn(*args) (handles among `args` are replaced by their values); a task handle."""
+        self._n += 1
+        if self.client is None:
+            return _Deferred(self._n, fn, args)
+        return self.client.submit(fn, *args, pure=False)
+
+    def as_completed(self, tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+        """(task, result) for each task as it finishes (in submission order in this process).
+
+        An exception raised by a task is raised here.
+        """
+        if self.client is None:
+            for task in tasks:
+                yield task, task.result()
+            return
+        from distributed import as_completed
+
+        for fut in as_completed(list(tasks)):
+            yield fut, fut.result()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def __enter__(self) -> TaskRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def map_tasks(
@@ -34,41 +168,13 @@ def map_tasks(
 ) -> list[Any]:
     """fn(*a) for every a in args; in parallel unless there is nothing to gain."""
     n = len(args)
-    workers = n_workers or available_cores()
-    if scheduler is None and (workers <= 1 or n <= 1):
-        out = []
-        for i, a in enumerate(args):
-            r = fn(*a)
+    results: list[Any] = [None] * n
+    with TaskRunner(scheduler=scheduler, n_workers=n_workers, n_tasks=n) as runner:
+        tasks = [runner.submit(fn, *a) for a in args]
+        index = {t.key: i for i, t in enumerate(tasks)}
+        for task, result in runner.as_completed(tasks):
+            i = index[task.key]
+            results[i] = result
             if on_done is not None:
-                on_done(i, r)
-            out.append(r)
-        return out
-
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=min(workers, n),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs="error",
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler, timeout="30s")
-    try:
-        futures = [client.submit(fn, *a, pure=False) for a in args]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * n
-        for fut in as_completed(futures):
-            i = index[fut.key]
-            results[i] = fut.result()
-            if on_done is not None:
-                on_done(i, results[i])
-        return results
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+                on_done(i, result)
+    return results

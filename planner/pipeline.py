@@ -42,6 +42,7 @@ QUANTILE_LEVELS = (0.05, 0.1, 0.5, 0.9, 0.95)
 IIS_MAX_ROWS = 20_000
 
 Progress = Callable[[str], None]
+Tick = Callable[[int, int], None]  # (done, total) of a long stage, e.g. series forecast
 
 
 @dataclass
@@ -98,7 +99,9 @@ def series_history(dataset: Dataset) -> tuple[pd.DataFrame, list[np.ndarray], li
     return series, ys, ids
 
 
-def forecast_demand(dataset: Dataset, scenario: Scenario, n_jobs: int = 2) -> DemandForecast:
+def forecast_demand(
+    dataset: Dataset, scenario: Scenario, n_jobs: int = 2, tick: Tick | None = None
+) -> DemandForecast:
     """Demand distributions (mean, quantiles, sample paths) for every series and planning week.
 
     The history is cleaned first (`forecast.cleaning`: censored weeks re-estimated, outliers
@@ -131,6 +134,7 @@ def forecast_demand(dataset: Dataset, scenario: Scenario, n_jobs: int = 2) -> De
         covariates=covariates_from_dataset(cleaned, series, horizon_weeks),
         candidates=fc.candidates,
         calibrate=fc.calibrate,
+        progress=tick,
     )
     if gap:  # the weeks between the history's end and the plan start are not planned
         panel = replace(
@@ -232,6 +236,7 @@ def prepare_demand(
     *,
     progress: Progress = _quiet,
     n_jobs: int = 2,
+    tick: Tick | None = None,
 ) -> PreparedDemand:
     """Forecast demand distributions and reduce them to joint scenarios (the shared stages).
 
@@ -246,7 +251,7 @@ def prepare_demand(
 
     t = time.perf_counter()
     progress(f"forecasting {len(dataset.series)} series ({scenario.forecast.model})")
-    forecast = forecast_demand(dataset, scenario, n_jobs=n_jobs)
+    forecast = forecast_demand(dataset, scenario, n_jobs=n_jobs, tick=tick)
     timings["forecast"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -320,8 +325,10 @@ def plan_scenario(
     progress: Progress = _quiet,
     overrides: list[str] | None = None,
     verbose_solver: bool = False,
+    tick: Tick | None = None,
 ) -> PlanRun:
-    """Run the whole planning pipeline for a resolved scenario."""
+    """Run the whole planning pipeline for a resolved scenario (`tick(done, total)`: the
+    forecast stage's progress)."""
     src = str(scenario.source or "scenario")
     t = time.perf_counter()
     progress("loading and validating the dataset")
@@ -331,7 +338,7 @@ def plan_scenario(
         dataset, scenario.whatif, horizon_weeks=scenario.plan.horizon_weeks, source=src
     )
     load_seconds = time.perf_counter() - t
-    prepared = prepare_demand(scenario, dataset, progress=progress)
+    prepared = prepare_demand(scenario, dataset, progress=progress, tick=tick)
     prepared.timings = {"load": load_seconds, **prepared.timings}
     return plan_from_demand(
         scenario, prepared, progress=progress, overrides=overrides, verbose_solver=verbose_solver

@@ -23,7 +23,7 @@ the clipped distribution.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -132,6 +132,7 @@ def forecast_panel(
     calibrate: bool = True,
     joint: bool = True,
     combine: int = COMBINE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PanelForecast:
     """Fit `model` to every series (oldest value first) and forecast `horizon` steps.
 
@@ -145,7 +146,9 @@ def forecast_panel(
     and paths on backtest PITs; `joint` gives the paths the cross-series dependence of
     history. `covariates` (promotions, prices, calendar) go to the panel models that use
     them. `n_jobs` > 1 runs per-series work in that many processes (-1: all cores); results
-    do not depend on it. Raises ConfigError for bad options, InputError for bad series.
+    do not depend on it. `progress(done, total)` is called as series are backtested and
+    forecast (total: twice the series with a backtest, once without). Raises ConfigError for
+    bad options, InputError for bad series.
     """
     problems = _check_options(horizon, model, season_length, n_paths, quantile_levels, seed, n_jobs)
     problems += _check_candidates(candidates)
@@ -187,7 +190,7 @@ def forecast_panel(
         else None,
     )
     workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-    with _Pool(workers, len(arrays)) as pool:
+    with _Pool(workers, len(arrays), progress) as pool:
         return _forecast(
             arrays, ids, model, candidates, calibrate, covariates, int(combine), task, pool
         )
@@ -197,6 +200,7 @@ def _forecast(
     arrays, ids, model, candidates, calibrate, covariates, combine, task, pool
 ) -> PanelForecast:
     classes = [demand_class(y) for y in arrays]
+    pool.start(len(arrays) * (2 if model == "auto" or calibrate else 1))
     if model == "auto" or calibrate:
         trials, names = _backtest(arrays, ids, classes, model, candidates, covariates, task, pool)
     else:
@@ -404,9 +408,20 @@ class _Pool:
     """Maps a chunk function over items, in worker processes when worth it; the order of
     results and every result are the same as in one process."""
 
-    def __init__(self, n_jobs: int, n_items: int):
+    def __init__(self, n_jobs: int, n_items: int, progress=None):
         self.n_jobs = n_jobs if n_items >= 2 * n_jobs else 1
         self.executor = None
+        self.progress, self.done, self.total = progress, 0, 0
+
+    def start(self, total: int) -> None:
+        self.done, self.total = 0, total
+        if self.progress is not None:
+            self.progress(0, total)
+
+    def _advance(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
 
     def __enter__(self) -> _Pool:
         if self.n_jobs > 1:
@@ -421,10 +436,20 @@ class _Pool:
         if not items:
             return []
         if self.executor is None or len(items) < 2 * self.n_jobs:
-            return fn(items, task)
+            if self.progress is None:
+                return fn(items, task)
+            step = max(1, len(items) // 50)  # per-item work: chunking changes no result
+            out: list = []
+            for i in range(0, len(items), step):
+                out += fn(items[i : i + step], task)
+                self._advance(len(items[i : i + step]))
+            return out
         n_chunks = min(len(items), 4 * self.n_jobs)
         chunks = [items[i::n_chunks] for i in range(n_chunks)]
-        done = list(self.executor.map(fn, chunks, repeat(task)))
+        done = []
+        for chunk in self.executor.map(fn, chunks, repeat(task)):
+            done.append(chunk)
+            self._advance(len(chunk))
         results: list = [None] * len(items)
         for i, chunk in enumerate(done):
             results[i::n_chunks] = chunk

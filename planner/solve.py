@@ -1,10 +1,10 @@
 """Solve a Pyomo model with HiGHS: typed status, solution arrays per variable family, duals.
 
-Hand-over path: Pyomo's linear standard-form compiler turns the model into sparse matrices,
-which are passed to HiGHS (highspy) in one call. This is several times faster than the
-persistent solver interfaces on models with millions of variables, and keeps the Pyomo model
-the single source of the formulation. Solution values and row duals are mapped back to the
-model's components by their flat indexes.
+Hand-over path: a model built from arrays (`planner.model.build_matrix`, the default) hands
+its constraint matrix, bounds and costs straight to HiGHS (`planner.model.standard_form`, no
+expression walking); any other Pyomo model goes through Pyomo's linear standard-form compiler.
+Either way the sparse matrices are passed to HiGHS (highspy) in one call, and solution values
+and row duals are mapped back to the model's components by their flat indexes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from planner.model.matrix import ColumnSpace
+from planner.model.standard_form import MatrixForm, matrix_form
 
 
 class SolveStatus(enum.Enum):
@@ -55,9 +58,44 @@ class SolveResult:
     highs_status: str = ""
 
 
+def is_matrix_model(model) -> bool:
+    """Built from arrays (`planner.model.build_matrix`): handed over without expressions."""
+    return isinstance(getattr(model, "_columns", None), ColumnSpace)
+
+
 def compile_model(model: pyo.ConcreteModel):
-    """Pyomo model -> LinearStandardFormInfo (A in mixed form, one row per constraint)."""
+    """Pyomo model -> its standard form in mixed form (one row per constraint side): a
+    `MatrixForm` for a matrix-built model, else Pyomo's LinearStandardFormInfo."""
+    if is_matrix_model(model):
+        return matrix_form(model)
     return LinearStandardFormCompiler().write(model, mixed_form=True)
+
+
+def _highs_lp_from_matrix(form: MatrixForm) -> tuple[highspy.HighsLp, np.ndarray]:
+    inf = highspy.kHighsInf
+    A = form.A
+    lp = highspy.HighsLp()
+    lp.num_col_ = form.n_cols
+    lp.num_row_ = form.n_rows
+    lp.col_cost_ = form.cost
+    lp.offset_ = form.offset
+    if form.maximize:
+        lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_lower_ = np.where(np.isinf(form.col_lo), -inf, form.col_lo)
+    lp.col_upper_ = np.where(np.isinf(form.col_hi), inf, form.col_hi)
+    lp.row_lower_ = np.where(form.kind == 1, -inf, form.rhs)
+    lp.row_upper_ = np.where(form.kind == -1, inf, form.rhs)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    integer = form.integer
+    if integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in integer
+        ]
+    return lp, integer
 
 
 def _component_positions(
@@ -119,6 +157,8 @@ def _con_sizes(model: pyo.ConcreteModel) -> dict[str, int]:
 
 def highs_lp(sf) -> tuple[highspy.HighsLp, np.ndarray]:
     """HighsLp from the standard form (bounds and integrality read from the Pyomo variables)."""
+    if isinstance(sf, MatrixForm):
+        return _highs_lp_from_matrix(sf)
     A = sf.A.tocsc() if sf.A.format != "csc" else sf.A
     n_rows, n_cols = A.shape
     cols = sf.columns
@@ -212,6 +252,20 @@ def _fixed_integer_duals(
     return np.asarray(sol.row_dual) if sol.dual_valid else None
 
 
+def _load(model, sf, col_value: np.ndarray, values: dict[str, np.ndarray]) -> None:
+    """Write the solution into the Pyomo variables (creates every variable of a matrix model)."""
+    if not isinstance(sf, MatrixForm):
+        for v, val in zip(sf.columns, col_value, strict=True):
+            v.set_value(float(val), skip_validation=True)
+        return
+    for name in sf.var_blocks:
+        comp = getattr(model, name)
+        for k, val in enumerate(values[name].tolist()):
+            comp[k].set_value(val, skip_validation=True)
+    for col, v in sf.extra_columns:
+        v.set_value(float(col_value[col]), skip_validation=True)
+
+
 def classify(h: highspy.Highs, has_integers: bool) -> SolveStatus:
     ms = h.getModelStatus()
     S = highspy.HighsModelStatus
@@ -253,20 +307,26 @@ def solve_model(
         objective = float(info.objective_function_value)
         gap = float(info.mip_gap) if integer.any() else 0.0
         col_value = np.asarray(sol.col_value)
-        positions = _component_positions(sf.columns, _var_sizes(model))
-        values = _scatter(col_value, positions)
-        _fill_absent(model, values, positions)
+        matrix = isinstance(sf, MatrixForm)
+        if matrix:
+            values = sf.values_by_component(col_value)
+        else:
+            positions = _component_positions(sf.columns, _var_sizes(model))
+            values = _scatter(col_value, positions)
+            _fill_absent(model, values, positions)
         row_dual = None
         if integer.any():
             row_dual = _fixed_integer_duals(lp, integer, col_value, options)
         elif sol.dual_valid:
             row_dual = np.asarray(sol.row_dual)
         if row_dual is not None:
-            rows = (r.constraint for r in sf.rows)
-            duals = _scatter(row_dual, _component_positions(rows, _con_sizes(model)))
+            if matrix:
+                duals = sf.duals_by_component(row_dual)
+            else:
+                rows = (r.constraint for r in sf.rows)
+                duals = _scatter(row_dual, _component_positions(rows, _con_sizes(model)))
         if load:
-            for v, val in zip(sf.columns, col_value, strict=True):
-                v.set_value(float(val), skip_validation=True)
+            _load(model, sf, col_value, values)
     t4 = time.perf_counter()
     return SolveResult(
         status=status,
@@ -275,8 +335,8 @@ def solve_model(
         duals=duals,
         gap=gap,
         seconds=solve_s,
-        n_variables=len(sf.columns),
-        n_constraints=len(sf.rows),
+        n_variables=int(lp.num_col_),
+        n_constraints=int(lp.num_row_),
         n_integers=int(integer.sum()),
         timings={"compile": t1 - t0, "handover": t2 - t1, "solve": t3 - t2, "extract": t4 - t3},
         highs_status=h.modelStatusToString(h.getModelStatus()),

@@ -42,11 +42,38 @@ from planner.model.stock import (
     add_transfer_variables,
 )
 
-__all__ = ["Layout", "build_model", "forced_overflow", "make_layout", "overflow_penalty"]
+__all__ = [
+    "BACKENDS",
+    "Layout",
+    "build_environ_model",
+    "build_model",
+    "forced_overflow",
+    "make_layout",
+    "overflow_penalty",
+]
+
+BACKENDS = ("matrix", "environ")
 
 
-def build_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
-    """The Pyomo model of `data`, families added in the order of the formulation."""
+def build_model(data: ModelData, backend: str = "matrix") -> tuple[pyo.ConcreteModel, Layout]:
+    """The Pyomo model of `data` and its index layout.
+
+    backend "matrix" (default): families assembled as sparse matrices with numpy, variables and
+    rows created on demand (`planner.model.build_matrix`): the fast path. "environ": one
+    Pyomo expression per row, built by each family's `add_<family>` (below). Both give the
+    same model: same component names, flat indexes, row order, optimum.
+    """
+    if backend == "matrix":
+        from planner.model.build_matrix import build_matrix_model
+
+        return build_matrix_model(data)
+    if backend == "environ":
+        return build_environ_model(data)
+    raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+
+
+def build_environ_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
+    """The Pyomo model of `data` as expressions, families added in the order of the formulation."""
     lay = make_layout(data)
     m = pyo.ConcreteModel(name="replenishment")
     # variables: first stage, then recourse

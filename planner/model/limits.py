@@ -15,6 +15,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout
+from planner.model.matrix import ColumnSpace, Rows, coo
 
 
 def add_warehouse_capacity(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
@@ -125,3 +126,100 @@ def add_budget(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
     if rc_rows:
         m.budget_rows = rc_rows
         m.budget = pyo.Constraint(range(len(rc_rows)), rule=recourse_rule)
+
+
+def _inf(k: int) -> np.ndarray:
+    return np.full(k, -np.inf)
+
+
+def warehouse_capacity_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> Rows | None:
+    """warehouse_capacity as coordinates (rows as in add_warehouse_capacity)."""
+    cap = data.warehouse_capacity  # (W, T)
+    W = cap.shape[0]
+    has_members = np.bincount(data.series_warehouse, minlength=W) > 0
+    w, t = np.nonzero(np.isfinite(cap) & has_members[:, None])  # w-major, then t
+    if not len(w):
+        return None
+    n, T, S, nwt = lay.n, lay.T, lay.S, len(w)
+    j, i = np.nonzero(data.series_warehouse[None, :] == w[:, None])  # members of row j
+    s = np.arange(S, dtype=np.int64)[:, None]
+    parts = [(s * nwt + j, cols["stock"] + (s * n + i) * T + t[j], data.volume[i])]
+    n_ov = len(lay.overflow_wt)
+    if n_ov:
+        key = {(int(a), int(b)): k for k, (a, b) in enumerate(lay.overflow_wt)}
+        jj = np.array([k for k in range(nwt) if (int(w[k]), int(t[k])) in key], np.int64)
+        ov = np.array([key[int(w[k]), int(t[k])] for k in jj], np.int64)
+        if len(jj):
+            parts.append((s * nwt + jj, cols["overflow"] + s * n_ov + ov, -1.0))
+    ub = np.tile(cap[w, t], S)
+    labels = [(int(a), int(b), k) for k in range(S) for a, b in zip(w, t, strict=True)]
+    return Rows("warehouse_capacity", *coo(*parts), lb=_inf(len(ub)), ub=ub, labels=labels)
+
+
+def _grouped(keys: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orders with ok[k]: their positions, their group (row) and the sorted distinct keys."""
+    pos = np.flatnonzero(ok)
+    uniq, row = np.unique(keys[pos], return_inverse=True)
+    return pos, row.astype(np.int64), uniq
+
+
+def _first_and_recourse(
+    name: str, cols: ColumnSpace, lay: Layout, fs_key, fs_ok, rc_key, rc_ok, coef, bound, label
+) -> list[Rows]:
+    out = []
+    pos, row, uniq = _grouped(fs_key, fs_ok)
+    if len(uniq):
+        ub = bound(uniq)
+        out.append(
+            Rows(
+                f"{name}_first", row, cols["order_first"] + pos, coef(lay.fs_lane[pos]),
+                lb=_inf(len(ub)), ub=ub, labels=[label(u) for u in uniq.tolist()],
+            )
+        )  # fmt: skip
+    pos, row, uniq = _grouped(rc_key, rc_ok)
+    if len(uniq):
+        S, nu = lay.S, len(uniq)
+        s = np.arange(S, dtype=np.int64)[:, None]
+        r, c, v = coo(
+            (s * nu + row[None, :], cols["order"] + s * lay.n_rc + pos[None, :],
+             np.broadcast_to(coef(lay.rc_lane[pos]), (S, len(pos))))
+        )  # fmt: skip
+        ub = np.tile(bound(uniq), S)
+        labels = [(*label(u), k) for k in range(S) for u in uniq.tolist()]
+        out.append(Rows(name, r, c, v, lb=_inf(len(ub)), ub=ub, labels=labels))
+    return out
+
+
+def supplier_capacity_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> list[Rows]:
+    """supplier_capacity(_first) as coordinates (rows as in add_supplier_capacity)."""
+    cap = data.supplier_capacity  # (Q, T)
+    if not np.isfinite(cap).any():
+        return []
+    T = lay.T
+    fs_q, rc_q = data.lane_supplier[lay.fs_lane], data.lane_supplier[lay.rc_lane]
+    return _first_and_recourse(
+        "supplier_capacity", cols, lay,
+        fs_q * T + lay.fs_week, np.isfinite(cap[fs_q, lay.fs_week]),
+        rc_q * T + lay.rc_week, np.isfinite(cap[rc_q, lay.rc_week]),
+        coef=lambda lanes: np.ones(len(lanes)),
+        bound=lambda keys: cap[keys // T, keys % T],
+        label=lambda key: (key // T, key % T),
+    )  # fmt: skip
+
+
+def budget_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> list[Rows]:
+    """budget(_first) as coordinates (rows as in add_budget)."""
+    budget = data.budget_per_week
+    if budget is None:
+        return []
+    out = _first_and_recourse(
+        "budget", cols, lay,
+        lay.fs_week, np.ones(lay.n_fs, bool), lay.rc_week, np.ones(lay.n_rc, bool),
+        coef=lambda lanes: data.unit_price[lanes],
+        bound=lambda keys: np.full(len(keys), float(budget)),
+        label=lambda key: (key,),
+    )  # fmt: skip
+    for rows in out:  # budget_first rows are weeks, budget rows (week, scenario)
+        if rows.name == "budget_first":
+            rows.labels = [lab[0] for lab in rows.labels]
+    return out

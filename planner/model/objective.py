@@ -14,6 +14,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout
+from planner.model.matrix import ColumnSpace, Rows, coo
 from planner.model.stock import late_arrivals
 
 OVERFLOW_PENALTY_FACTOR = 10.0
@@ -133,3 +134,34 @@ def add_objective(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
         )
         total = total + m.risk_cost
     m.total_cost = pyo.Objective(expr=total, sense=pyo.minimize)
+
+
+def cvar_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> Rows | None:
+    """cvar_excess as coordinates: zeta_s - cost_s + eta >= 0 (rows as in add_cvar)."""
+    if data.cvar_weight <= 0:
+        return None
+    S = lay.S
+    scen = np.arange(S, dtype=np.int64)
+    parts = [(scen, cols["cvar_excess_var"] + scen, 1.0), (scen, np.full(S, cols["cvar_var"]), 1.0)]
+    for name, coef in scenario_coefficients(data, lay).items():
+        size = coef.shape[1]
+        if size == 0:
+            continue
+        k = np.arange(size, dtype=np.int64)[None, :]
+        col = cols[name] + (k if name in FIRST_STAGE else scen[:, None] * size + k)
+        parts.append((np.broadcast_to(scen[:, None], (S, size)), col, -coef))
+    return Rows("cvar_excess", *coo(*parts), lb=np.zeros(S), ub=np.full(S, np.inf))
+
+
+def objective_vector(data: ModelData, lay: Layout, cols: ColumnSpace) -> np.ndarray:
+    """The objective of `add_objective` as one cost per column."""
+    cost = np.zeros(cols.size)
+    for name, coef in expected_coefficients(data, lay).items():
+        cost[cols[name] : cols[name] + len(coef)] = coef
+    if data.cvar_weight > 0:
+        lam, alpha = data.cvar_weight, data.cvar_alpha
+        cost[cols["cvar_var"]] = lam
+        cost[cols["cvar_excess_var"] : cols["cvar_excess_var"] + lay.S] = (
+            lam * data.prob / (1 - alpha)
+        )
+    return cost

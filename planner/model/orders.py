@@ -13,10 +13,12 @@ binaries by the number of scenarios.
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout
+from planner.model.matrix import ColumnSpace, Rows, coo
 
 
 def add_order_variables(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
@@ -100,3 +102,80 @@ def add_order_multiples(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> N
             return y[s * n_rc + ps[j]] - float(mult[lanes[j]]) * k_[k] == 0
 
         m.order_multiple = pyo.Constraint(range(lay.S * n_lot), rule=rule)
+
+
+def _lot_rows(name, scen, n_set, order_col, link_col, coef, sense) -> Rows:
+    """order - coef * link (sense: 0 '==', 1 '<= 0', -1 '>= 0'), one row per (s, j)."""
+    s = np.repeat(np.arange(scen, dtype=np.int64), n_set)
+    j = np.tile(np.arange(n_set, dtype=np.int64), scen)
+    r = np.arange(scen * n_set, dtype=np.int64)
+    row, col, val = coo((r, order_col(s, j), 1.0), (r, link_col(s, j), -np.tile(coef, scen)))
+    zero = np.zeros(len(r))
+    lb = zero if sense <= 0 else np.full(len(r), -np.inf)
+    ub = zero if sense >= 0 else np.full(len(r), np.inf)
+    return Rows(name, row, col, val, lb, ub)
+
+
+def order_setup_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> list[Rows]:
+    """order_setup(_first) and order_moq(_first) as coordinates (rows as in add_order_setup)."""
+    out: list[Rows] = []
+    fs, rc, S = lay.fs_setup, lay.rc_setup, lay.S
+    if len(fs):
+        lanes = lay.fs_lane[fs]
+        out.append(
+            _lot_rows(
+                "order_setup_first", 1, len(fs), lambda s, j: cols["order_first"] + fs[j],
+                lambda s, j: cols["placed_first"] + j, lay.big_m[lanes], 1,
+            )
+        )  # fmt: skip
+        with_moq = np.flatnonzero(data.moq[lanes] > 0)
+        if len(with_moq):
+            out.append(
+                _lot_rows(
+                    "order_moq_first", 1, len(with_moq),
+                    lambda s, j: cols["order_first"] + fs[with_moq[j]],
+                    lambda s, j: cols["placed_first"] + with_moq[j],
+                    data.moq[lanes[with_moq]], -1,
+                )
+            )  # fmt: skip
+    if len(rc):
+        lanes, n_rc, n_set = lay.rc_lane[rc], lay.n_rc, len(rc)
+        out.append(
+            _lot_rows(
+                "order_setup", S, n_set, lambda s, j: cols["order"] + s * n_rc + rc[j],
+                lambda s, j: cols["placed"] + s * n_set + j, lay.big_m[lanes], 1,
+            )
+        )  # fmt: skip
+        with_moq = np.flatnonzero(data.moq[lanes] > 0)
+        if len(with_moq):
+            rows = _lot_rows(
+                "order_moq", S, len(with_moq),
+                lambda s, j: cols["order"] + s * n_rc + rc[with_moq[j]],
+                lambda s, j: cols["placed"] + s * n_set + with_moq[j],
+                data.moq[lanes[with_moq]], -1,
+            )  # fmt: skip
+            rows.labels = [(s, int(j)) for s in range(S) for j in with_moq]
+            out.append(rows)
+    return out
+
+
+def order_multiple_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> list[Rows]:
+    """order_multiple(_first) as coordinates (rows as in add_order_multiples)."""
+    out: list[Rows] = []
+    fs, rc, mult = lay.fs_lots, lay.rc_lots, data.order_multiple
+    if len(fs):
+        out.append(
+            _lot_rows(
+                "order_multiple_first", 1, len(fs), lambda s, j: cols["order_first"] + fs[j],
+                lambda s, j: cols["lots_first"] + j, mult[lay.fs_lane[fs]], 0,
+            )
+        )  # fmt: skip
+    if len(rc):
+        n_rc, n_lot = lay.n_rc, len(rc)
+        out.append(
+            _lot_rows(
+                "order_multiple", lay.S, n_lot, lambda s, j: cols["order"] + s * n_rc + rc[j],
+                lambda s, j: cols["lots"] + s * n_lot + j, mult[lay.rc_lane[rc]], 0,
+            )
+        )  # fmt: skip
+    return out

@@ -16,6 +16,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout
+from planner.model.matrix import ColumnSpace, Rows, coo
 
 
 def service_start_weeks(data: ModelData) -> np.ndarray:
@@ -64,3 +65,34 @@ def add_service_level(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> Non
 
     m.service_level_rows = [(sku, [int(i) for i in members]) for sku, members, _ in rows]
     m.service_level = pyo.Constraint(range(len(rows)), rule=rule)
+
+
+def service_level_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> Rows | None:
+    """service_level as coordinates (rows as in add_service_level)."""
+    alpha = data.service_level
+    if alpha is None:
+        return None
+    n, T, S = lay.n, lay.T, lay.S
+    t0 = service_start_weeks(data)
+    p = data.prob
+    groups: dict[str, list[int]] = {}
+    for i, sku in enumerate(data.series["sku"].to_numpy()):
+        if t0[i] < T:
+            groups.setdefault(str(sku), []).append(i)
+    labels, bound = [], []
+    row_of = np.full(n, -1, dtype=np.int64)
+    for sku, members in groups.items():
+        demand = sum(float(p @ data.demand[:, i, t0[i] :].sum(axis=1)) for i in members)
+        if demand > 1e-9:
+            row_of[members] = len(labels)
+            labels.append((sku, [int(i) for i in members]))
+            bound.append((1 - alpha) * demand)
+    if not labels:
+        return None
+    covered = (np.arange(T)[None, :] >= t0[:, None]) & (row_of[:, None] >= 0)  # (n, T)
+    i, t = np.nonzero(covered)
+    s = np.arange(S, dtype=np.int64)[:, None]
+    parts = [(np.broadcast_to(row_of[i], (S, len(i))), cols["short"] + (s * n + i) * T + t,
+              np.broadcast_to(p[:, None], (S, len(i))))]  # fmt: skip
+    ub = np.asarray(bound, float)
+    return Rows("service_level", *coo(*parts), lb=np.full(len(ub), -np.inf), ub=ub, labels=labels)

@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout
+from planner.model.matrix import ColumnSpace, Rows, coo
 
 
 def add_stock_variables(m: pyo.ConcreteModel, data: ModelData, lay: Layout) -> None:
@@ -122,3 +123,37 @@ def late_arrivals(data: ModelData, lay: Layout) -> tuple[np.ndarray, np.ndarray]
     fs_late = (lay.fs_week[:, None] + lead[lay.fs_lane, :]) > lay.T - 1
     rc_late = ((lay.rc_week[:, None] + lead[lay.rc_lane, :]) > lay.T - 1).T
     return fs_late, rc_late
+
+
+def stock_balance_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -> Rows:
+    """The stock balance as coordinates (same rows, same order as `add_stock_balance`)."""
+    n, T, S = lay.n, lay.T, lay.S
+    k = np.arange(S * n * T, dtype=np.int64)
+    prev = k[k % T > 0]
+    parts = [(k, cols["stock"] + k, 1.0), (k, cols["short"] + k, -1.0)]
+    parts.append((prev, cols["stock"] + prev - 1, -1.0))
+    if data.backorder:
+        parts.append((prev, cols["short"] + prev - 1, 1.0))
+    lead = data.arrival_lead()  # (nl, S)
+    scen = np.arange(S, dtype=np.int64)
+    for name, lanes, weeks, per_scenario in (
+        ("order_first", lay.fs_lane, lay.fs_week, False),
+        ("order", lay.rc_lane, lay.rc_week, True),
+    ):
+        arrive = weeks[:, None] + lead[lanes, :]  # (orders, S)
+        j, s = np.nonzero(arrive <= T - 1)
+        rows = (s * n + data.lane_series[lanes][j]) * T + arrive[j, s]
+        col = cols[name] + (s * len(lanes) + j if per_scenario else j)
+        parts.append((rows, col, -1.0))
+    tr = data.transfers
+    if tr is not None and lay.n_tr:
+        q = np.arange(lay.n_tr, dtype=np.int64)
+        r, t = lay.tr_route, lay.tr_week
+        col = cols["transfer"] + scen[:, None] * lay.n_tr + q[None, :]
+        out_row = (scen[:, None] * n + tr.from_series[r][None, :]) * T + t[None, :]
+        in_row = (scen[:, None] * n + tr.to_series[r][None, :]) * T + (t + tr.lead_time[r])[None, :]
+        parts += [(out_row, col, 1.0), (in_row, col, -1.0)]
+    supply = data.open_arrivals.copy()
+    supply[:, 0] += data.on_hand
+    rhs = (supply[None, :, :] - data.demand).reshape(-1).astype(float)
+    return Rows("stock_balance", *coo(*parts), lb=rhs, ub=rhs)

@@ -1,0 +1,82 @@
+"""The replenishment model built from arrays: every family's rows assembled with numpy.
+
+Same formulation, same component names, same flat indexes and same row order as the
+expression builder (`planner.model.build.build_environ_model`), but the constraint families are
+`MatrixConstraint`s and the variables `LazyVar`s (see `planner.model.matrix`): no Python object
+per variable or row is created unless someone asks for it, so building costs about what
+assembling the sparse matrix costs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.model.data import ModelData
+from planner.model.layout import Layout, make_layout
+from planner.model.limits import budget_matrix, supplier_capacity_matrix, warehouse_capacity_matrix
+from planner.model.matrix import ColumnSpace, LazyVar, LinearObjective, MatrixConstraint, VarBlock
+from planner.model.objective import cvar_matrix, objective_vector
+from planner.model.orders import order_multiple_matrix, order_setup_matrix
+from planner.model.service import service_level_matrix
+from planner.model.stock import stock_balance_matrix
+
+
+def variable_blocks(data: ModelData, lay: Layout) -> list[VarBlock]:
+    """Variable families in the expression builder's declaration order, with their domains."""
+    S, n, T = lay.S, lay.n, lay.T
+    inf = np.inf
+
+    def block(name, size, domain, lo=0.0, hi=inf, integer=False):
+        lb = np.full(size, lo) if np.isscalar(lo) else np.asarray(lo, float)
+        ub = np.full(size, hi) if np.isscalar(hi) else np.asarray(hi, float)
+        return VarBlock(name, int(size), lb, ub, domain, integer)
+
+    nnr, nni = pyo.NonNegativeReals, pyo.NonNegativeIntegers
+    short_ub = inf if data.backorder else data.demand.reshape(-1).astype(float)
+    n_rs, n_rl = S * len(lay.rc_setup), S * len(lay.rc_lots)
+    ir = data.integer_recourse
+    blocks = [
+        block("order_first", lay.n_fs, nnr),
+        block("order", S * lay.n_rc, nnr),
+        block("stock", S * n * T, nnr),
+        block("short", S * n * T, nnr, hi=short_ub),
+        block("overflow", S * len(lay.overflow_wt), nnr),
+        block("transfer", S * lay.n_tr, nnr),
+        block("placed_first", len(lay.fs_setup), pyo.Binary, hi=1.0, integer=True),
+        block("placed", n_rs, pyo.Binary if ir else pyo.UnitInterval, hi=1.0, integer=ir),
+        block("lots_first", len(lay.fs_lots), nni, integer=True),
+        block("lots", n_rl, nni if ir else nnr, integer=ir),
+    ]
+    if data.cvar_weight > 0:
+        blocks += [block("cvar_var", 1, pyo.Reals, lo=-inf), block("cvar_excess_var", S, nnr)]
+    return blocks
+
+
+def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
+    """The Pyomo model of `data` from arrays, families added in the order of the formulation."""
+    lay = make_layout(data)
+    m = pyo.ConcreteModel(name="replenishment")
+    blocks = variable_blocks(data, lay)
+    cols = ColumnSpace(blocks)
+    for b in blocks:
+        setattr(m, b.name, LazyVar(b))
+    families = [
+        stock_balance_matrix(data, lay, cols),
+        *order_setup_matrix(data, lay, cols),
+        *order_multiple_matrix(data, lay, cols),
+        warehouse_capacity_matrix(data, lay, cols),
+        *supplier_capacity_matrix(data, lay, cols),
+        *budget_matrix(data, lay, cols),
+        service_level_matrix(data, lay, cols),
+        cvar_matrix(data, lay, cols),
+    ]
+    for rows in families:
+        if rows is None:
+            continue
+        if rows.labels is not None:
+            setattr(m, f"{rows.name}_rows", rows.labels)
+        setattr(m, rows.name, MatrixConstraint(rows.matrix(cols.size), rows.lb, rows.ub, cols))
+    m.total_cost = LinearObjective(objective_vector(data, lay, cols), 0.0, cols)
+    m._columns = cols
+    return m, lay

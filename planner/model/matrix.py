@@ -1,0 +1,262 @@
+"""Pyomo components whose data live in numpy arrays: the fast model's building blocks.
+
+A model with millions of variables spends its build time creating one Python object per
+variable and one expression per row. These components keep a real Pyomo model (a
+`ConcreteModel` with `Var`, `Constraint` and `Objective` components that every Pyomo tool can
+read) but hold the numbers as arrays and create the Pyomo data objects only when someone asks
+for them:
+
+    LazyVar            an indexed Var over 0..size-1; `model.x[k]` creates variable k on first
+                       access (with its bounds and domain from the arrays); `len()` and iteration
+                       cover every index, as for a dense Var
+    MatrixConstraint   rows lb <= A x <= ub with A a scipy CSR matrix over the model's
+                       `ColumnSpace`; `model.c[r]` builds row r's expression on first access,
+                       so `body`, `set_value`, `deactivate` behave as for any constraint
+    LinearObjective    min c' x + offset; its expression is built when first asked for
+
+`planner.model.standard_form` hands such a model to HiGHS straight from the arrays, and reads
+back every change made through Pyomo (fixed or re-bounded variables, replaced or deactivated
+rows, a replaced objective).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
+from pyomo.core.base.objective import ScalarObjective
+from pyomo.core.base.var import IndexedVar
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+
+@dataclass(frozen=True)
+class VarBlock:
+    """One variable family: `size` variables with bounds and integrality as arrays."""
+
+    name: str
+    size: int
+    lb: np.ndarray  # (size,) -inf allowed
+    ub: np.ndarray  # (size,) inf allowed
+    domain: object  # the Pyomo domain of every variable of the family
+    integer: bool  # the domain is integer (binaries included)
+
+
+@dataclass
+class Rows:
+    """One constraint family as coordinates: entry (row, col, val), row bounds lb <= . <= ub.
+
+    `col` is a global column of the ColumnSpace; `labels` (when given) become the model's
+    `<name>_rows` list, mapping a row to what it limits (warehouse, week, scenario, ...).
+    """
+
+    name: str
+    row: np.ndarray
+    col: np.ndarray
+    val: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    labels: list | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lb)
+
+    def matrix(self, n_cols: int) -> sp.csr_matrix:
+        A = sp.csr_matrix(
+            (self.val.astype(float), (self.row.astype(np.int64), self.col.astype(np.int64))),
+            shape=(self.n_rows, n_cols),
+        )
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        return A
+
+
+def coo(*parts: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate (row, col, val) parts, each part broadcast to one shape (scalars too)."""
+    rows, cols, vals = [], [], []
+    for r, c, v in parts:
+        r, c, v = np.broadcast_arrays(
+            np.asarray(r, np.int64), np.asarray(c, np.int64), np.asarray(v, float)
+        )
+        rows.append(r.ravel())
+        cols.append(c.ravel())
+        vals.append(v.ravel())
+    if not rows:
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+class ColumnSpace:
+    """The model's columns: variable families one after the other, in declaration order."""
+
+    def __init__(self, blocks: list[VarBlock]):
+        self.blocks = blocks
+        self.offset: dict[str, int] = {}
+        pos = 0
+        for b in blocks:
+            self.offset[b.name] = pos
+            pos += b.size
+        self.size = pos
+
+    def __getitem__(self, name: str) -> int:
+        return self.offset[name]
+
+    def block_of(self, col: np.ndarray) -> np.ndarray:
+        """Index into `blocks` of each global column."""
+        starts = np.fromiter((self.offset[b.name] for b in self.blocks), np.int64, len(self.blocks))
+        return np.searchsorted(starts, col, side="right") - 1
+
+
+class LazyVar(IndexedVar):
+    """Var indexed 0..size-1 whose variables are created on first access."""
+
+    def __init__(self, block: VarBlock):
+        lb, ub = block.lb, block.ub
+
+        def bounds(_m, k):
+            lo, hi = float(lb[k]), float(ub[k])
+            return (None if lo == -np.inf else lo, None if hi == np.inf else hi)
+
+        super().__init__(
+            pyo.RangeSet(0, block.size - 1), dense=False, domain=block.domain, bounds=bounds
+        )
+        self._block = block
+
+    def __len__(self) -> int:
+        return self._block.size
+
+    def __contains__(self, idx) -> bool:
+        return isinstance(idx, (int, np.integer)) and 0 <= idx < self._block.size
+
+    def keys(self, sort=None, ordered=None):
+        return iter(range(self._block.size))
+
+
+class MatrixConstraint(IndexedConstraint):
+    """Rows lb <= A x <= ub of one constraint family, A in CSR form over the column space."""
+
+    def __init__(self, A: sp.csr_matrix, lb: np.ndarray, ub: np.ndarray, columns: ColumnSpace):
+        self._A = A.tocsr()
+        self._lb = np.asarray(lb, float)
+        self._ub = np.asarray(ub, float)
+        self._columns = columns
+        super().__init__(pyo.RangeSet(0, self._A.shape[0] - 1))
+
+    def construct(self, data=None):
+        self._constructed = True  # rows are created on access
+
+    def __len__(self) -> int:
+        return self._A.shape[0]
+
+    def __contains__(self, idx) -> bool:
+        return isinstance(idx, (int, np.integer)) and 0 <= idx < self._A.shape[0]
+
+    def keys(self, sort=None, ordered=None):
+        return iter(range(self._A.shape[0]))
+
+    def _getitem_when_not_present(self, idx):
+        if idx not in self:
+            raise KeyError(f"Index '{idx}' is not valid for constraint '{self.name}'")
+        r = int(idx)
+        A = self._A
+        lo, hi = A.indptr[r], A.indptr[r + 1]
+        cols = A.indices[lo:hi]
+        block = self._columns.block_of(cols)
+        model = self.parent_block()
+        blocks = self._columns.blocks
+        variables = [
+            getattr(model, blocks[b].name)[int(c - self._columns.offset[blocks[b].name])]
+            for b, c in zip(block.tolist(), cols.tolist(), strict=True)
+        ]
+        body = LinearExpression(
+            constant=0.0, linear_coefs=A.data[lo:hi].tolist(), linear_vars=variables
+        )
+        lb, ub = self._lb[r], self._ub[r]
+        if lb == ub:
+            expr = body == float(lb)
+        elif lb == -np.inf:
+            expr = body <= float(ub)
+        elif ub == np.inf:
+            expr = body >= float(lb)
+        else:
+            expr = pyo.inequality(float(lb), body, float(ub))
+        data = RowData(component=self)
+        data._index = r
+        self._data[r] = data
+        data.set_value(expr)
+        data._pristine = True
+        return data
+
+    def changed_rows(self) -> tuple[list[int], list[int]]:
+        """Rows created so far that were deactivated, and rows whose expression was replaced."""
+        off, replaced = [], []
+        for r, con in self._data.items():
+            if not con.active:
+                off.append(r)
+            elif not con._pristine:
+                replaced.append(r)
+        return off, replaced
+
+
+class RowData(ConstraintData):
+    """A row of a MatrixConstraint; remembers whether its expression was replaced."""
+
+    __slots__ = ("_pristine",)
+
+    def __init__(self, expr=None, component=None):
+        self._pristine = False
+        super().__init__(expr, component)
+
+    def set_value(self, expr):
+        self._pristine = False
+        super().set_value(expr)
+
+
+class LinearObjective(ScalarObjective):
+    """minimise cost' x + offset over the column space; the expression is built on demand."""
+
+    def __init__(self, cost: np.ndarray, offset: float, columns: ColumnSpace):
+        super().__init__(expr=0.0, sense=pyo.minimize)
+        self._matrix_cost = np.asarray(cost, float)
+        self._offset = float(offset)
+        self._columns = columns
+
+    def construct(self, data=None):
+        cost = self._matrix_cost
+        super().construct(data)
+        self._cost = cost
+        self._pending = True
+
+    @property
+    def args(self):
+        if getattr(self, "_pending", False):
+            self._pending = False
+            self._args_ = (self._build(),)
+        return self._args_
+
+    def _build(self):
+        model = self.parent_block()
+        nz = np.flatnonzero(self._cost)
+        block = self._columns.block_of(nz)
+        blocks = self._columns.blocks
+        variables = [
+            getattr(model, blocks[b].name)[int(c - self._columns.offset[blocks[b].name])]
+            for b, c in zip(block.tolist(), nz.tolist(), strict=True)
+        ]
+        return LinearExpression(
+            constant=self._offset, linear_coefs=self._cost[nz].tolist(), linear_vars=variables
+        )
+
+    def set_value(self, expr):
+        self._pending = False
+        self._cost = None  # the hand-over reads the new expression
+        return super().set_value(expr)
+
+    @property
+    def cost_vector(self) -> np.ndarray | None:
+        """The cost per column, or None once the expression was replaced."""
+        return getattr(self, "_cost", None)

@@ -221,6 +221,7 @@ def _register() -> None:
 # (module under planner/cli/, command objects it defines)
 COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("runs", "compare")),
+    ("simulate", ("simulate",)),
 ]
 
 _register()

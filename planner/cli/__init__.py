@@ -222,6 +222,7 @@ def _register() -> None:
 COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("runs", "compare")),
     ("simulate", ("simulate",)),
+    ("report", ("report",)),
 ]
 
 _register()

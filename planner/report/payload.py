@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from planner.errors import InputError
+from planner.errors import InputError, Problem
 
 PLAN_FILES = ("orders.csv", "inventory.csv", "forecast.csv", "service.csv")
 SWEEP_RESULT_COLUMNS = {
@@ -44,8 +44,14 @@ SWEEP_RESULT_COLUMNS = {
     "error",
     "seconds",
     "cycle_service_level",
+    "point",
+    "id",
 }
 MAX_IMAGE_BYTES = 5_000_000
+
+
+def _error(path: Path, message: str, fix: str) -> InputError:
+    return InputError(Problem(str(path), message, fix=fix), title="cannot build report.html")
 
 
 def detect_kind(run_dir: Path, summary: dict | None) -> str:
@@ -59,9 +65,10 @@ def detect_kind(run_dir: Path, summary: dict | None) -> str:
         return "simulate"
     if any((run_dir / f).exists() for f in PLAN_FILES):
         return "plan"
-    raise InputError(
-        f"{run_dir} is not a run folder: it has no summary.json, orders.csv, kpis.csv or "
-        "sweep.csv. Give the folder that `planner plan`, `simulate` or `sweep` wrote."
+    raise _error(
+        run_dir,
+        "not a run folder: no summary.json, orders.csv, kpis.csv or sweep.csv",
+        "give the folder that `planner plan`, `simulate` or `sweep` wrote",
     )
 
 
@@ -72,9 +79,10 @@ def read_summary(run_dir: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); the run was interrupted "
-            "while writing it or the file was edited. Re-run the command."
+        raise _error(
+            path,
+            f"not valid JSON (line {exc.lineno}: {exc.msg})",
+            "the run was interrupted while writing it or the file was edited: run the command again",
         ) from None
 
 
@@ -86,7 +94,7 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read as CSV ({exc}); re-run the command.") from None
+        raise _error(path, f"cannot be read as CSV ({exc})", "run the command again") from None
 
 
 def _num(values: pd.Series, decimals: int) -> list:
@@ -269,8 +277,8 @@ def collect(run_dir: Path) -> dict:
     """Everything the report shows, read from the run folder."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise InputError(
-            f"{run_dir}: no such run folder. Give the folder a plan, simulate or sweep wrote."
+        raise _error(
+            run_dir, "no such run folder", "give the folder a plan, simulate or sweep wrote"
         )
     summary = read_summary(run_dir)
     kind = detect_kind(run_dir, summary)

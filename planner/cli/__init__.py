@@ -223,6 +223,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("runs", "compare")),
     ("simulate", ("simulate",)),
     ("report", ("report",)),
+    ("sweep", ("sweep",)),
 ]
 
 _register()

@@ -133,9 +133,13 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 @contextmanager
-def connect(db: Path, *, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[Any]:
-    """A short-lived connection, retried with backoff while another process holds the file."""
+def connect(db: Path, *, read_only: bool, timeout_s: float | None = None) -> Iterator[Any]:
+    """A short-lived connection, retried with backoff while another process holds the file
+    (for `timeout_s`, default LOCK_TIMEOUT_S)."""
     import duckdb
+
+    if timeout_s is None:
+        timeout_s = LOCK_TIMEOUT_S
 
     db = Path(db)
     if read_only and not db.is_file():

@@ -6,6 +6,7 @@ Exit codes: 0 done; 2 bad input, configuration or usage; 3 infeasible model or s
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from planner.cli.common import (
     EXIT_MODEL,
     EXIT_OK,
     Console,
+    PlannerGroup,
     _load,
     _run,
     quiet_opt,
@@ -28,13 +30,18 @@ from planner.cli.common import (
 __all__ = ["EXIT_ERROR", "EXIT_INPUT", "EXIT_MODEL", "EXIT_OK", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")
 def main() -> None:
     """planner: optimisation-centred inventory replenishment planning.
 
+    Results go to stdout; progress, warnings and errors to stderr. On a terminal long steps
+    show progress bars; in a pipe or CI only results are printed. --quiet prints only errors,
+    --verbose adds timestamped progress, stage timings, the solver log and tracebacks.
+    Exit codes: 0 done, 2 bad input or usage, 3 infeasible or solver failure, 1 anything else.
+
     \b
-    Start with the demo:
+    Example:
       planner demo demo/ && planner plan demo/demo.yaml
     """
 
@@ -42,7 +49,9 @@ def main() -> None:
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", type=int, default=None, help="Generator seed (default: the demo's own).")
-def demo(directory: Path, seed: int | None) -> None:
+@quiet_opt
+@verbose_opt
+def demo(directory: Path, seed: int | None, quiet: bool, verbose: bool) -> None:
     """Write the demo dataset and its baseline scenario into DIRECTORY.
 
     \b
@@ -51,15 +60,18 @@ def demo(directory: Path, seed: int | None) -> None:
       planner plan demo/demo.yaml
     """
 
+    con = Console(quiet, verbose)
+
     def body():
         from planner.data.demo import write_demo
 
         kwargs = {} if seed is None else {"seed": seed}
+        con.progress(f"writing the demo dataset into {directory}")
         path = write_demo(directory, **kwargs)
-        click.echo(f"demo scenario written: {path}")
-        click.echo(f"next: planner plan {path}")
+        con.out(f"demo scenario written: {path}")
+        con.out(f"next: planner plan {path}")
 
-    _run(body)
+    _run(body, con)
 
 
 @main.command()
@@ -77,13 +89,11 @@ def validate(scenario: Path, overrides: tuple[str, ...], quiet: bool, verbose: b
     con = Console(quiet, verbose)
 
     def body():
-        from planner.config import load_scenario, scenario_to_yaml
-        from planner.data import load_dataset
+        from planner.config import scenario_to_yaml
 
-        sc, log = load_scenario(scenario, overrides)
-        for line in log:
-            con.out(f"set {line}")
-        ds = load_dataset(sc.dataset)
+        t0 = time.perf_counter()
+        sc, ds = _load(scenario, overrides, con)
+        con.timings({"load": time.perf_counter() - t0})
         con.out(
             f"dataset {sc.dataset}: OK ({len(ds.series)} series, fingerprint {ds.fingerprint[:12]})"
         )
@@ -93,7 +103,7 @@ def validate(scenario: Path, overrides: tuple[str, ...], quiet: bool, verbose: b
         con.out("resolved scenario:")
         con.out(scenario_to_yaml(sc).rstrip())
 
-    _run(body)
+    _run(body, con)
 
 
 @main.command()
@@ -113,9 +123,12 @@ def forecast(
         from planner.output import default_run_dir, write_csv
         from planner.pipeline import forecast_demand
 
+        t0 = time.perf_counter()
         sc, ds = _load(scenario, overrides, con)
+        t1 = time.perf_counter()
         con.progress(f"forecasting {len(ds.series)} series ({sc.forecast.model})")
-        fc = forecast_demand(ds, sc)
+        fc = forecast_demand(ds, sc, tick=con.tick)
+        t2 = time.perf_counter()
         target = out or default_run_dir(f"{sc.name}-forecast")
         target.mkdir(parents=True, exist_ok=True)
         if not fc.panel.scores.empty:
@@ -129,8 +142,9 @@ def forecast(
         )
         con.out("models chosen: " + ", ".join(f"{k} {v}" for k, v in sorted(models.items())))
         con.out(f"written: {target / 'forecast.csv'}")
+        con.timings({"load": t1 - t0, "forecast": t2 - t1, "write": time.perf_counter() - t2})
 
-    _run(body)
+    _run(body, con)
 
 
 @main.command()
@@ -156,7 +170,9 @@ def plan(
         sc, log = load_scenario(scenario, overrides)
         for line in log:
             con.out(f"set {line}")
-        run = plan_scenario(sc, progress=con.progress, overrides=log, verbose_solver=verbose)
+        run = plan_scenario(
+            sc, progress=con.progress, overrides=log, verbose_solver=verbose, tick=con.tick
+        )
         for line in run.whatif_log:
             con.out(line)
         target = write_plan(run, out or default_run_dir(sc.name))
@@ -167,8 +183,9 @@ def plan(
             con.warn(note)
         con.out(plan_summary_text(run))
         con.out(f"\nrun folder: {target}" + (f" (history id {run_id})" if run_id else ""))
+        con.timings(run.timings)
 
-    _run(body)
+    _run(body, con)
 
 
 @main.command()
@@ -194,18 +211,22 @@ def backtest(
         from planner.forecast.backtest import format_summary, run_backtest
         from planner.output import default_run_dir, write_csv
 
+        t0 = time.perf_counter()
         sc, ds = _load(scenario, overrides, con)
         ds = clean_for_forecast(ds, sc.forecast.cleaning)
+        t1 = time.perf_counter()
         con.progress(f"backtesting {len(ds.series)} series")
         folds, summary = run_backtest(ds, sc, progress=con.progress)
+        t2 = time.perf_counter()
         target = out or default_run_dir(f"{sc.name}-backtest")
         target.mkdir(parents=True, exist_ok=True)
         write_csv(folds, target / "backtest.csv")
         write_csv(summary, target / "backtest_summary.csv")
         con.out(format_summary(summary))
         con.out(f"\nwritten: {target / 'backtest.csv'}, {target / 'backtest_summary.csv'}")
+        con.timings({"load": t1 - t0, "backtest": t2 - t1, "write": time.perf_counter() - t2})
 
-    _run(body)
+    _run(body, con)
 
 
 def _register() -> None:

@@ -182,8 +182,11 @@ def build_reference(d: ModelData) -> ReferenceLP:
     )
 
 
-def solve_reference(d: ModelData, time_limit_s: float = 3600.0, threads: int | None = None) -> dict:
-    """Build, load and solve the reference LP; return timings and the objective."""
+def solve_reference(
+    d: ModelData, time_limit_s: float = 3600.0, threads: int | None = None, solve: bool = True
+) -> dict:
+    """Build, load and (unless `solve` is False) solve the reference LP; return timings and
+    the objective."""
     from planner.solve import new_highs
 
     t0 = time.perf_counter()
@@ -208,11 +211,12 @@ def solve_reference(d: ModelData, time_limit_s: float = 3600.0, threads: int | N
         h.setOptionValue("threads", int(threads))
     h.passModel(lp)
     t2 = time.perf_counter()
-    h.run()
+    if solve:
+        h.run()
     t3 = time.perf_counter()
-    status = h.modelStatusToString(h.getModelStatus())
+    status = h.modelStatusToString(h.getModelStatus()) if solve else "not solved"
     return {
-        "objective": h.getInfo().objective_function_value,
+        "objective": h.getInfo().objective_function_value if solve else None,
         "status": status,
         "build": t1 - t0,
         "handover": t2 - t1,

@@ -1,14 +1,17 @@
 """Model build and solve benchmark: the Pyomo path against a direct-highspy reference.
 
-    python benchmarks/run.py --size small|medium|large [--time-limit S] [--json FILE]
+    python benchmarks/run.py --size small|medium|large [--time-limit S] [--build-only]
+                             [--backend matrix|environ] [--json FILE]
 
 For each case, two fresh subprocesses (so that peak memory is each path's own):
-  pyomo      data preparation, Pyomo model build, hand-over (standard-form compile + HighsLp +
-             passModel) and HiGHS solve, timed separately
+  pyomo      data preparation, Pyomo model build (`build_model(data, backend)`), hand-over
+             (`compile_model` + HighsLp + passModel) and HiGHS solve, timed separately
   reference  the same LP built from the same ModelData as a scipy sparse matrix and fed
              straight to highspy (benchmarks/reference.py)
 The two objectives must agree to 1e-6 relative, or the run fails (exit 1). Ratios are
-pyomo / reference measured in the same run.
+pyomo / reference measured in the same run. With --build-only nothing is solved: build,
+hand-over and peak memory only (the issue's target: (build + hand-over) / (reference build +
+load) <= 2 and peak memory ratio <= 2 on medium).
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def measure_pyomo(case_name: str, time_limit: float) -> dict:
+def measure_pyomo(
+    case_name: str, time_limit: float, build_only: bool = False, backend: str = "matrix"
+) -> dict:
     from planner.model.build import build_model
     from planner.solve import SolverOptions, compile_model, highs_lp, new_highs
 
@@ -43,7 +48,7 @@ def measure_pyomo(case_name: str, time_limit: float) -> dict:
     t0 = time.perf_counter()
     data = case.model_data()
     t1 = time.perf_counter()
-    model, _ = build_model(data)
+    model, _ = build_model(data, backend=backend)
     t2 = time.perf_counter()
     sf = compile_model(model)
     lp, _integer = highs_lp(sf)
@@ -53,11 +58,13 @@ def measure_pyomo(case_name: str, time_limit: float) -> dict:
     h.setOptionValue("time_limit", opts.time_limit_s)
     h.passModel(lp)
     t3 = time.perf_counter()
-    h.run()
+    if not build_only:
+        h.run()
     t4 = time.perf_counter()
     return {
-        "objective": h.getInfo().objective_function_value,
-        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": h.getInfo().objective_function_value if not build_only else None,
+        "status": h.modelStatusToString(h.getModelStatus()) if not build_only else "not solved",
+        "backend": backend,
         "data": t1 - t0,
         "build": t2 - t1,
         "handover": t3 - t2,
@@ -68,20 +75,22 @@ def measure_pyomo(case_name: str, time_limit: float) -> dict:
     }
 
 
-def measure_reference(case_name: str, time_limit: float) -> dict:
+def measure_reference(
+    case_name: str, time_limit: float, build_only: bool = False, backend: str = ""
+) -> dict:
     from benchmarks.reference import solve_reference
 
     case = CASES[case_name]
     t0 = time.perf_counter()
     data = case.model_data()
     t1 = time.perf_counter()
-    out = solve_reference(data, time_limit_s=time_limit)
+    out = solve_reference(data, time_limit_s=time_limit, solve=not build_only)
     out["data"] = t1 - t0
     out["peak_mb"] = _peak_mb()
     return out
 
 
-def _child(path: str, case: str, time_limit: float) -> dict:
+def _child(path: str, case: str, time_limit: float, build_only: bool, backend: str) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -91,20 +100,30 @@ def _child(path: str, case: str, time_limit: float) -> dict:
         case,
         "--time-limit",
         str(time_limit),
-    ]
+        "--backend",
+        backend,
+    ] + (["--build-only"] if build_only else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{path} benchmark of {case} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_case(case: str, time_limit: float) -> dict:
-    pyomo = _child("pyomo", case, time_limit)
-    ref = _child("reference", case, time_limit)
+def run_case(
+    case: str, time_limit: float, build_only: bool = False, backend: str = "matrix"
+) -> dict:
+    pyomo = _child("pyomo", case, time_limit, build_only, backend)
+    ref = _child("reference", case, time_limit, build_only, backend)
     both_optimal = pyomo["status"] == "Optimal" and ref["status"] == "Optimal"
-    rel = abs(pyomo["objective"] - ref["objective"]) / max(1.0, abs(ref["objective"]))
+    rel = (
+        abs(pyomo["objective"] - ref["objective"]) / max(1.0, abs(ref["objective"]))
+        if both_optimal
+        else float("nan")
+    )
     row = {
         "case": case,
+        "backend": backend,
+        "build_only": build_only,
         "size": CASES[case].label,
         "variables": pyomo["variables"],
         "constraints": pyomo["constraints"],
@@ -116,7 +135,7 @@ def run_case(case: str, time_limit: float) -> dict:
         "ratios": {
             "build_plus_handover": (pyomo["build"] + pyomo["handover"])
             / (ref["build"] + ref["handover"]),
-            "solve": pyomo["solve"] / ref["solve"] if ref["solve"] > 0 else None,
+            "solve": pyomo["solve"] / ref["solve"] if ref["solve"] > 0 and not build_only else None,
             "total": (pyomo["build"] + pyomo["handover"] + pyomo["solve"])
             / (ref["build"] + ref["handover"] + ref["solve"]),
             "peak_memory": pyomo["peak_mb"] / ref["peak_mb"],
@@ -139,14 +158,18 @@ def print_table(rows: list[dict]) -> None:
             print(
                 f"{r['case']:<8}{r['size']:<20}{r['variables']:>10,}{path:>11}{m['build']:>9.2f}"
                 f"{m['handover']:>10.2f}{m['solve']:>9.2f}{total:>9.2f}{m['peak_mb']:>9.0f}  "
-                f"{m['objective']:.6f} ({m['status']})"
+                + (f"{m['objective']:.6f} ({m['status']})" if m["objective"] is not None else "")
             )
         q = r["ratios"]
         print(
-            f"{'':<8}{'':<20}{'':>10}{'ratio':>11}{'':>9}{q['build_plus_handover']:>10.2f}x"
+            f"{'':<8}{'':<20}{'':>10}{'ratio':>11}{'b+h':>9}{q['build_plus_handover']:>9.2f}x"
             f"{(q['solve'] or float('nan')):>8.2f}x{q['total']:>8.2f}x{q['peak_memory']:>8.2f}x  "
-            f"rel diff {r['objective_rel_diff']:.1e} "
-            f"{'OK' if r['agree'] else ('MISMATCH' if r['both_optimal'] else 'not both optimal: not compared')}"
+            + (
+                "build only (not solved)"
+                if r["build_only"]
+                else f"rel diff {r['objective_rel_diff']:.1e} "
+                + ("OK" if r["agree"] else ("MISMATCH" if r["both_optimal"] else "not compared"))
+            )
         )
 
 
@@ -161,19 +184,29 @@ def main(argv: list[str] | None = None) -> int:
         "--time-limit", type=float, default=3600.0, help="HiGHS time limit per solve (s)"
     )
     ap.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    ap.add_argument(
+        "--build-only", action="store_true", help="build and hand over only; do not solve"
+    )
+    ap.add_argument(
+        "--backend",
+        default="matrix",
+        choices=["matrix", "environ"],
+        help="Pyomo model builder measured (planner.model.build.build_model backend)",
+    )
     ap.add_argument("--child", choices=["pyomo", "reference"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         fn = measure_pyomo if args.child == "pyomo" else measure_reference
-        print(json.dumps(fn(args.size, args.time_limit)))
+        print(json.dumps(fn(args.size, args.time_limit, args.build_only, args.backend)))
         return 0
     names = args.size.split(",")
     unknown = [n for n in names if n not in CASES]
     if unknown:
         ap.error(f"unknown size {unknown}; choose from {', '.join(CASES)}")
-    rows = [run_case(n, args.time_limit) for n in names]
+    rows = [run_case(n, args.time_limit, args.build_only, args.backend) for n in names]
     print_table(rows)
-    out = args.json or ROOT / "benchmarks" / "results" / f"model-{'-'.join(names)}.json"
+    tag = "build" if args.build_only else "model"
+    out = args.json or ROOT / "benchmarks" / "results" / f"{tag}-{'-'.join(names)}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "python": platform.python_version(),
@@ -183,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({"meta": meta, "cases": rows}, indent=2))
     print(f"\nwritten: {out}")
     bad = [r["case"] for r in rows if r["both_optimal"] and not r["agree"]]
-    unsolved = [r["case"] for r in rows if not r["both_optimal"]]
+    unsolved = [r["case"] for r in rows if not r["both_optimal"] and not r["build_only"]]
     if unsolved:
         print(f"not solved to optimality within the time limit: {', '.join(unsolved)}")
     if bad:

@@ -43,6 +43,26 @@ def round_down(q: np.ndarray, moq: np.ndarray, mult: np.ndarray) -> np.ndarray:
     return np.where(q + 1e-9 >= moq, q, 0.0) * (q > EPS)
 
 
+def fit_capacity(q: np.ndarray, cap: float, moq: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """Orders `q` cut to a total of at most `cap`: in proportion, rounded down to whole lots,
+    then the capacity left is handed out in whole lots to the orders cut most."""
+    total = float(q.sum())
+    if total <= cap + EPS:
+        return q
+    cap = max(cap, 0.0)
+    out = round_down(q * (cap / total), moq, mult)
+    left = cap - float(out.sum())
+    for k in np.argsort(-(q - out), kind="stable"):
+        if left <= EPS:
+            break
+        room = round_down(np.array([min(out[k] + left, q[k])]), moq[k : k + 1], mult[k : k + 1])
+        extra = float(room[0]) - out[k]
+        if extra > EPS:
+            out[k] += extra
+            left -= extra
+    return out
+
+
 def _fit_warehouses(
     network: Network, desired: np.ndarray, state: SimState, forecast: WeekForecast
 ) -> np.ndarray:
@@ -86,13 +106,10 @@ def constrain_orders(
         q = round_up(remaining[series], data.moq[lanes], data.order_multiple[lanes])
         sup = data.lane_supplier[lanes]
         for s in np.unique(sup):
-            mine = sup == s
-            total = float(q[mine].sum())
-            if total > sup_left[s] + EPS:
-                scaled = q[mine] * (max(sup_left[s], 0.0) / total)
-                q[mine] = round_down(
-                    scaled, data.moq[lanes[mine]], data.order_multiple[lanes[mine]]
-                )
+            mine = np.flatnonzero(sup == s)
+            q[mine] = fit_capacity(
+                q[mine], sup_left[s], data.moq[lanes[mine]], data.order_multiple[lanes[mine]]
+            )
             sup_left[s] -= float(q[mine].sum())
         orders[lanes] += q
         remaining[series] = np.maximum(remaining[series] - q, 0.0)

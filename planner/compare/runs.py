@@ -170,9 +170,10 @@ def load_run(folder: Path, label: str | None = None) -> RunFolder:
 
 def unique_labels(paths: list[Path]) -> list[str]:
     """Folder names, made unique with the parent folder or a counter where they clash."""
-    labels = [Path(p).resolve().name for p in paths]
-    for i, label in enumerate(labels):
-        if labels.count(label) > 1:
+    names = [Path(p).resolve().name for p in paths]
+    labels = list(names)
+    for i, label in enumerate(names):
+        if names.count(label) > 1:
             parent = Path(paths[i]).resolve().parent.name
             labels[i] = f"{parent}/{label}" if parent else label
     seen: dict[str, int] = {}

@@ -14,19 +14,21 @@ FINGERPRINT_KEY = "(dataset fingerprint)"
 def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     """Dotted key paths of a nested scenario: plan.horizon_weeks, whatif[0].supplier, ...
 
-    Empty dicts and lists stay as values so that `whatif: []` against a list of modifiers is
-    a difference.
+    Empty dicts and lists, and None, have no keys: `whatif: []` against one modifier shows as
+    the modifier's keys being set in one run and not in the other.
     """
-    if isinstance(obj, dict) and obj:
+    if isinstance(obj, dict):
         out: dict[str, Any] = {}
         for key, value in obj.items():
             out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
-    if isinstance(obj, list) and obj and any(isinstance(v, dict | list) for v in obj):
+    if isinstance(obj, list) and (not obj or any(isinstance(v, dict | list) for v in obj)):
         out = {}
         for i, value in enumerate(obj):
             out.update(flatten(value, f"{prefix}[{i}]"))
         return out
+    if obj is None:
+        return {}
     return {prefix: obj}
 
 

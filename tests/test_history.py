@@ -190,10 +190,19 @@ def test_flatten_and_plan_kpis():
         "value_of_information": {"vss": 2.0, "evpi": None},
         "bottlenecks": [{"constraint": "supplier_capacity"}],
     }
-    orders = pd.DataFrame({"quantity": [10.0, 5.0, 2.5], "committed": [True, False, "True"]})
+    orders = pd.DataFrame(
+        {
+            "order_week": ["2026-01-05", "2026-01-12", "2026-01-12"],
+            "quantity": [10.0, 5.0, 2.5],
+            "committed": [True, False, "True"],
+        }
+    )
     kpis = plan_kpis(summary, orders)
     assert kpis["total_cost"] == 110.0
-    assert kpis["total_orders"] == 17.5 and kpis["orders_this_week"] == 12.5
+    assert kpis["total_orders"] == 17.5 and kpis["committed_orders"] == 12.5
+    assert kpis["orders_this_week"] == 10.0  # the first order week
+    summary["plan_weeks"] = ["2026-01-12", "2026-01-19"]
+    assert plan_kpis(summary, orders)["orders_this_week"] == 7.5
     assert kpis["order_lines"] == 3 and kpis["bottlenecks"] == 1
     assert kpis["vss"] == 2.0 and "evpi" not in kpis
 
@@ -234,7 +243,7 @@ def test_a_locked_history_is_waited_for_then_written(db, tmp_path):
 def test_a_lock_held_too_long_is_reported(db, tmp_path, monkeypatch):
     _record(db, tmp_path / "a", objective=1.0)
     holder = _hold_lock(db, 2.0, tmp_path / "flag")
-    monkeypatch.setattr(history, "LOCK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(history.store, "LOCK_TIMEOUT_S", 0.3)
     try:
         with pytest.raises(HistoryError, match="locked by another process") as err:
             list_runs(db=db)

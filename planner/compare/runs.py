@@ -215,13 +215,20 @@ def run_kpis(run: RunFolder) -> list[tuple[str, str, float | None]]:
         rows.append(("plan", "fill_rate", _number(service.get("fill_rate"))))
         rows.append(("plan", "cycle_service_level", _number(service.get("cycle_service_level"))))
         orders = run.orders
-        committed = orders["committed"] if "committed" in orders else pd.Series(False, orders.index)
+        plan_weeks = s.get("plan_weeks") or []
+        first = str(plan_weeks[0]) if plan_weeks else orders["order_week"].min()
+        this_week = orders["order_week"] == first
         rows.append(("plan", "total_orders", float(orders["quantity"].sum())))
-        rows.append(("plan", "orders_this_week", float(orders.loc[committed, "quantity"].sum())))
+        rows.append(("plan", "orders_this_week", float(orders.loc[this_week, "quantity"].sum())))
+        if "committed" in orders:
+            committed = orders["committed"]
+            rows.append(
+                ("plan", "committed_orders", float(orders.loc[committed, "quantity"].sum()))
+            )
         if "line_cost" in orders:
             rows.append(("plan", "order_value", float(orders["line_cost"].sum())))
             rows.append(
-                ("plan", "order_value_this_week", float(orders.loc[committed, "line_cost"].sum()))
+                ("plan", "order_value_this_week", float(orders.loc[this_week, "line_cost"].sum()))
             )
         rows.append(("plan", "order_lines", float(len(orders))))
         inv = run.inventory

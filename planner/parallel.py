@@ -23,8 +23,11 @@ to the workers once (every task that takes the handle reads the workers' copy), 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -36,6 +39,20 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start processes that ignore SIGINT (they inherit it): Ctrl-C then reaches only this
+    process, which keeps the finished work and shuts the local cluster down in order."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Deferred:
@@ -86,13 +103,14 @@ class TaskRunner:
         from distributed import Client, LocalCluster
 
         if scheduler is None:
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with _workers_ignore_ctrl_c():
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
             self.n_workers = workers
         else:

@@ -349,13 +349,14 @@ def sweep_scenario(
         point = by_id[pid]
         row = result.rows[pid]
         if outcome.run is not None:
-            row.update(plan_outcome(outcome.run))
-            if out is not None:
+            values = plan_outcome(outcome.run)
+            if out is not None:  # the row says "done" only once the folder is complete
                 folder = write_plan(outcome.run, out / "points" / point.name)
-                row["run_dir"] = str(folder.resolve())
+                values["run_dir"] = str(folder.resolve())
             else:
                 result.runs[pid] = outcome.run
-                row["run_dir"] = ""
+                values["run_dir"] = ""
+            row.update(values)
         else:
             row.update(failed_outcome(outcome.status))
             result.messages[pid] = outcome.message
@@ -383,6 +384,8 @@ def sweep_scenario(
         except KeyboardInterrupt:
             result.interrupted = True
             result.seconds_total = time.perf_counter() - t0
+            if out is not None:
+                write_csv(result.table(), out / "sweep.csv")
             raise SweepInterrupted(result) from None
     result.seconds_total = time.perf_counter() - t0
     if out is not None:

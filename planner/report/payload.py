@@ -48,6 +48,8 @@ SWEEP_RESULT_COLUMNS = {
     "id",
 }
 MAX_IMAGE_BYTES = 5_000_000
+HISTORY_SHOWN_WEEKS = 78  # demand history drawn before the forecast in the fan charts
+CHART_DECIMALS = 1  # stock, forecast and history values: enough for charts and tables
 
 
 def _error(path: Path, message: str, fix: str) -> InputError:
@@ -112,13 +114,28 @@ def _codes(values: pd.Series) -> dict:
     return {"d": [str(u) for u in uniques], "c": codes.tolist()}
 
 
-def columns(df: pd.DataFrame, decimals: dict[str, int] | None = None, default: int = 4) -> dict:
-    """{"n": rows, "cols": {name: list | {"d": dictionary, "c": codes}}}."""
+def _runs(values: pd.Series) -> dict:
+    a = values.to_numpy()
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    counts = np.diff(np.r_[starts, len(a)])
+    return {"r": a[starts].tolist(), "k": counts.tolist()}
+
+
+def columns(
+    df: pd.DataFrame,
+    decimals: dict[str, int] | None = None,
+    default: int = 4,
+    runs: tuple[str, ...] = (),
+) -> dict:
+    """{"n": rows, "cols": {name: list | {"d": dictionary, "c": codes} | {"r": values, "k": run
+    lengths}}}: numbers rounded, text dictionary-coded, the `runs` columns run-length coded."""
     decimals = decimals or {}
     cols: dict[str, object] = {}
     for name in df.columns:
         s = df[name]
-        if pd.api.types.is_bool_dtype(s):
+        if name in runs and len(s):
+            cols[name] = _runs(s)
+        elif pd.api.types.is_bool_dtype(s):
             cols[name] = s.astype(int).tolist()
         elif pd.api.types.is_numeric_dtype(s):
             cols[name] = _num(s, decimals.get(name, default))
@@ -148,6 +165,17 @@ def _with_series(df: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     out = df.drop(columns=["sku", "warehouse"])
     out.insert(0, "s", pos)
     return out
+
+
+def _by_series(df: pd.DataFrame) -> pd.DataFrame:
+    order = ["s", "week"] if "week" in df else ["s"]
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _first_shown(weeks: pd.Series) -> str:
+    """The first history week the report draws (the last `HISTORY_SHOWN_WEEKS`)."""
+    last = pd.Timestamp(pd.to_datetime(weeks).max())
+    return str((last - pd.Timedelta(weeks=HISTORY_SHOWN_WEEKS - 1)).date())
 
 
 def _scenario_yaml(summary: dict | None) -> str | None:
@@ -197,17 +225,22 @@ def plan_payload(run_dir: Path, summary: dict | None) -> dict:
         p["orders"] = columns(orders, {"quantity": 3, "unit_price": 4, "line_cost": 2})
     inv = tables["inventory"]
     if inv is not None and not inv.empty:
-        p["inventory"] = columns(_with_series(inv, series), {"fill_rate": 4}, default=2)
+        inv = _by_series(_with_series(inv, series))
+        p["inventory"] = columns(inv, {"fill_rate": 4}, default=CHART_DECIMALS, runs=("s",))
     fc = tables["forecast"]
     if fc is not None and not fc.empty:
-        fc = _with_series(fc, series)
+        fc = _by_series(_with_series(fc, series))
         models = fc.groupby("s", sort=True)["model"].first() if "model" in fc else None
-        p["forecast"] = columns(fc.drop(columns=["model"], errors="ignore"), default=2)
+        fc = fc.drop(columns=["model"], errors="ignore")
+        p["forecast"] = columns(fc, default=CHART_DECIMALS, runs=("s",))
         if models is not None:
             p["forecast_model"] = {"s": models.index.tolist(), "model": models.astype(str).tolist()}
     hist = tables["history"]
     if hist is not None and not hist.empty:
-        p["history"] = columns(_with_series(hist, series), default=2)
+        hist = hist[hist["week"].astype(str) >= _first_shown(hist["week"])]
+        p["history"] = columns(
+            _by_series(_with_series(hist, series)), default=CHART_DECIMALS, runs=("s",)
+        )
     svc = tables["service"]
     if svc is not None and not svc.empty:
         p["service"] = columns(svc, {"fill_rate": 4, "cycle_service_level": 4}, default=2)

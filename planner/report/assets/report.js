@@ -1,10 +1,10 @@
 /* planner report: renders the embedded run data into tabs, tables and SVG charts. No libraries. */
 (function () {
   "use strict";
+  var T0 = performance.now();
   var D = JSON.parse(document.getElementById("report-data").textContent);
   var S = D.summary || {};
   var ROW_LIMIT = 400;
-  var HISTORY_SHOWN = 78; /* weeks of demand history drawn before the forecast */
 
   /* ---------- data helpers: tables are stored by column, text as dictionary + codes ---------- */
   function Table(t) {
@@ -18,11 +18,12 @@
     var c = this.raw[name], out;
     if (c === undefined) out = new Array(this.n).fill(null);
     else if (Array.isArray(c)) out = c;
+    else if (c.r) { out = []; for (var j = 0; j < c.r.length; j++) for (var k = 0; k < c.k[j]; k++) out.push(c.r[j]); }
     else { out = new Array(c.c.length); for (var i = 0; i < c.c.length; i++) out[i] = c.d[c.c[i]]; }
     this.cache[name] = out;
     return out;
   };
-  Table.prototype.dict = function (name) { var c = this.raw[name]; return c && !Array.isArray(c) ? c.d : null; };
+  Table.prototype.dict = function (name) { var c = this.raw[name]; return c && c.d ? c.d : null; };
   function T(name) { return new Table(D[name]); }
 
   var series = T("series");
@@ -38,6 +39,7 @@
   }
   function qty(v) { return num(v, Math.abs(v) >= 100 || v === Math.round(v) ? 0 : 1); }
   function money(v) { return num(v, 2); }
+  function plain(v) { return v === null || v === undefined ? "–" : num(v, v === Math.round(v) || Math.abs(v) >= 100 ? 0 : 2); }
   function pct(v, d) { return v === null || v === undefined ? "–" : num(100 * v, d === undefined ? 1 : d) + "%"; }
   function esc(s) {
     return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -124,9 +126,11 @@
     opts.layers.forEach(function (l) { (l.y || []).forEach(see); (l.lo || []).forEach(see); (l.hi || []).forEach(see); });
     (opts.hlines || []).forEach(function (h) { (Array.isArray(h.y) ? h.y : [h.y]).forEach(see); });
     if (lo === Infinity) { lo = 0; hi = 1; }
-    if (lo > 0) lo = 0;
+    if (lo > 0 && opts.fromZero !== false) lo = 0;
     if (hi <= lo) hi = lo + 1;
-    var ticks = niceTicks(lo, hi * 1.04, 4);
+    var pad = opts.fromZero === false ? (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1 : 0;
+    if (pad) { lo -= pad; hi += pad; }
+    var ticks = niceTicks(lo, hi * (pad ? 1 : 1.04), 4);
     lo = Math.min(lo, ticks[0]); hi = Math.max(hi, ticks[ticks.length - 1]);
     var pw = W - L - R, ph = H - Tp - B;
     function x(i) { return L + (n <= 1 ? pw / 2 : (i * pw) / (n - 1)); }
@@ -461,7 +465,7 @@
   function fanChart(si) {
     fcBy = fcBy || rowsBySeries(fc);
     histBy = histBy || (hist.n ? rowsBySeries(hist) : {});
-    var hr = (histBy[si] || []).slice(-HISTORY_SHOWN), fr = fcBy[si] || [];
+    var hr = histBy[si] || [], fr = fcBy[si] || [];
     var hw = hist.n ? hist.col("week") : [], hq = hist.n ? hist.col("quantity") : [];
     var fw = fc.col("week");
     var labels = hr.map(function (r) { return hw[r]; }).concat(fr.map(function (r) { return fw[r]; }));
@@ -665,15 +669,15 @@
   function renderPolicies() {
     var h = '<h2 class="print-title">Policies</h2>';
     if (!D.kpis) return h + '<div class="empty">No kpis.csv in this run.</div>';
-    var k = T("kpis"), pol = k.col("policy"), tc = k.col("total_cost"), best = 0;
-    for (var i = 1; i < k.n; i++) if (tc[i] !== null && (tc[best] === null || tc[i] < tc[best])) best = i;
+    var k = T("kpis"), pol = k.col("policy"), tc = k.col("total_cost"), best = -1;
+    for (var i = 0; i < k.n; i++) if (pol[i] !== "oracle" && tc[i] !== null && (best < 0 || tc[i] < tc[best])) best = i;
     h += "<h2>Total cost by policy</h2>" + hbars(pol.map(function (p, i) {
-      return { label: p + (i === best && p !== "oracle" ? " (lowest)" : ""), value: tc[i], color: p === "oracle" ? "#9aa6b2" : POLICY_COLORS[0] };
+      return { label: p + (i === best ? " (lowest)" : ""), value: tc[i], color: p === "oracle" ? "#9aa6b2" : POLICY_COLORS[0] };
     }));
     h += '<p class="muted small">“oracle” knows the demand in advance: a lower bound, not a policy one can run.</p>';
     var cols = Object.keys(k.raw).map(function (c) {
       var pctCol = c === "fill_rate" || c === "cycle_service_level";
-      return { key: c, label: c.replace(/_/g, " "), num: c !== "policy", fmt: c === "policy" ? null : pctCol ? function (v) { return pct(v); } : function (v) { return num(v, Math.abs(v) < 100 ? 2 : 0); } };
+      return { key: c, label: c.replace(/_/g, " "), num: c !== "policy", fmt: c === "policy" ? null : pctCol ? function (v) { return pct(v); } : plain };
     });
     h += "<h2>KPIs</h2>" + dataTable("kpis", cols, pol.map(function (_, i) { return i; }), function (c) { return k.col(c); });
     if (D.weekly) {
@@ -741,7 +745,7 @@
       h += "<h2>Tornado: expected cost range per varied key</h2><p class=\"muted small\">Each bar spans the expected cost averaged over the other keys, from the key's cheapest to its dearest value.</p>" + s;
       h += "<h2>Cost curves</h2><div class=\"grid2\">";
       bars.forEach(function (b) {
-        h += '<div class="card"><h3>' + esc(b.key) + "</h3>" + chart({ labels: b.vals.map(function (v) { return v.v; }), h: 190,
+        h += '<div class="card"><h3>' + esc(b.key) + "</h3>" + chart({ labels: b.vals.map(function (v) { return v.v; }), h: 190, fromZero: false,
           layers: [{ kind: "line", y: b.vals.map(function (v) { return v.m; }), color: "#1f6feb" }] }) + "</div>";
       });
       h += "</div>";
@@ -754,7 +758,7 @@
     var sw = T("sweep"), links = D.sweep_links || [];
     var cols = Object.keys(sw.raw).map(function (c) {
       var isKey = (D.sweep_keys || []).indexOf(c) >= 0 || c === "status" || c === "bottlenecks";
-      return { key: c, label: c.replace(/_/g, " "), num: !isKey, fmt: isKey ? null : c === "fill_rate" ? function (v) { return pct(v); } : function (v) { return num(v, Math.abs(v) < 100 ? 2 : 0); } };
+      return { key: c, label: c.replace(/_/g, " "), num: !isKey, fmt: isKey ? null : c === "fill_rate" ? function (v) { return pct(v); } : plain };
     });
     if (links.some(function (l) { return l; })) cols.push({ key: "__link", label: "Report", fmt: function (v) { return v ? '<a href="' + esc(v) + '">open</a>' : ""; } });
     var rows = []; for (var i = 0; i < sw.n; i++) rows.push(i);
@@ -769,7 +773,7 @@
     var kindLabel = { plan: "Procurement plan", simulate: "Policy simulation", sweep: "Cost sweep" }[D.kind];
     document.getElementById("kind-label").textContent = kindLabel;
     var st = S.status || (D.finished ? "" : "unfinished");
-    var cls = /optimal/i.test(st) ? "" : /feasible|time|gap/i.test(st) ? " warn" : " bad";
+    var cls = /infeasible|error|fail|unbounded|unfinished/i.test(st) ? " bad" : /optimal|done|finished|ok/i.test(st) ? "" : " warn";
     document.getElementById("subtitle").innerHTML = (st ? '<span class="status' + cls + '">' + esc(st) + "</span> " : "") +
       esc(D.run) + (planWeeks.length && D.kind === "plan" ? " · " + num(planWeeks.length) + " weeks from " + esc(planWeeks[0]) : "") +
       " · generated " + esc(D.generated);
@@ -891,9 +895,15 @@
   });
 
   var h0 = readHash();
+  if (h0.view === "all") {
+    document.body.classList.add("all");
+    sections.forEach(function (s) { render(s.id); });
+  }
   if (h0.supplier) state.supplier = h0.supplier;
   if (h0.week) state.week = h0.week;
   if (h0.sku) { search.value = h0.sku; state.sku = h0.sku.trim(); }
   show(h0.tab || sections[0].id, true);
   document.body.setAttribute("data-ready", "1");
+  document.body.setAttribute("data-render-ms", String(Math.round(performance.now() - T0)));
+  document.body.setAttribute("data-load-ms", String(Math.round(performance.now())));
 })();

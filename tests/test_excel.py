@@ -221,3 +221,23 @@ def test_not_a_finished_run_is_an_input_error_and_writes_nothing(run_dir, tmp_pa
 def test_written_atomically_no_temporary_file_left(book):
     assert book.name == "plan.xlsx"
     assert [p.name for p in book.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_benchmark_smoke_and_one_po_sheet_per_supplier_of_the_synthetic_run(tmp_path):
+    from benchmarks import excel as bench
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["--sizes", "30", "--repeat", "1", "--json", str(out)]) == 0
+    case = json.loads(out.read_text())["cases"][0]
+    assert case["order_lines"] == 30 * bench.WEEKS and case["workbook_s"] > 0
+    run = bench.make_run(tmp_path / "run", 30)
+    book = write_workbook(run)
+    xl = pd.ExcelFile(book, engine="openpyxl")
+    orders = csv(run, "orders")
+    assert len(pd.read_excel(xl, sheet_name="Orders")) == len(orders)
+    now = orders[orders["committed"]]
+    assert sum(s.startswith("PO ") for s in xl.sheet_names) == now["supplier"].nunique() == 20
+    for supplier, lines in now.groupby("supplier"):
+        got = pd.read_excel(xl, sheet_name=f"PO {supplier}", header=PO_HEADER_ROW)
+        total = got.loc[got["sku"] == "Total", "line_cost"].item()
+        assert total == pytest.approx(lines["line_cost"].sum(), rel=1e-12)

@@ -69,6 +69,14 @@ def _policies(value: str | None) -> tuple[str, ...]:
     default=None,
     help="Local worker processes (default: one per core; 1 = no cluster).",
 )
+@click.option(
+    "--scenario-method",
+    type=click.Choice(["reduced", "sampled"]),
+    default="reduced",
+    show_default=True,
+    help="Scenarios of the weekly stochastic plans: the engine's k-means reduction of the "
+    "paths (as `plan`), or a random sample of the paths with equal weights.",
+)
 def simulate(
     scenario: Path,
     overrides: tuple[str, ...],
@@ -83,6 +91,7 @@ def simulate(
     seed: int | None,
     scheduler: str | None,
     workers: int | None,
+    scenario_method: str,
 ) -> None:
     """Replay the last weeks of history: each week forecast on the data up to then, plan,
     order, receive, serve the true demand; compare the policies on exactly the same demand.
@@ -132,6 +141,7 @@ def simulate(
                 progress=progress,
                 scheduler=scheduler,
                 n_workers=workers,
+                scenario_method=scenario_method,
             )
         finally:
             for bar in bars.values():

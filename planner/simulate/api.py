@@ -39,7 +39,12 @@ from planner.simulate.engine import (
     run_policy,
     weekly_table,
 )
-from planner.simulate.forecasts import WeekForecast, check_window, history_forecasts
+from planner.simulate.forecasts import (
+    SCENARIO_METHODS,
+    WeekForecast,
+    check_window,
+    history_forecasts,
+)
 from planner.simulate.kpis import kpi_table, trace_kpis
 from planner.simulate.oracle import oracle_policy
 from planner.simulate.policies import POLICIES, ModelPolicy
@@ -90,6 +95,7 @@ def check_options(
     policies: tuple[str, ...],
     synthetic: bool,
     replications: int,
+    scenario_method: str = "reduced",
 ) -> None:
     src = str(scenario.source or "scenario")
     problems = []
@@ -111,6 +117,14 @@ def check_options(
                 src,
                 f"unknown policies {unknown}" if unknown else "no policy given",
                 fix="choose from " + ", ".join(POLICIES),
+            )
+        )
+    if scenario_method not in SCENARIO_METHODS:
+        problems.append(
+            Problem(
+                src,
+                f"unknown scenario method {scenario_method!r}",
+                fix="choose from " + ", ".join(SCENARIO_METHODS),
             )
         )
     if replications < 1:
@@ -177,13 +191,16 @@ def _replication(
     policies: tuple[str, ...],
     seed: int,
     options: SolverOptions,
+    scenario_method: str,
 ) -> list[tuple[Trace, float | None, float]]:
     """One synthetic replication: draw demand, forecast, replay every policy."""
     drawn = generator.sample(seed, r)
     ds = with_demand(dataset, generator, drawn)
     cols = generator.weeks.get_indexer(weeks)
     truth = drawn[:, cols]
-    forecasts = history_forecasts(ds, scenario, weeks, refit_every, n_jobs=1)
+    forecasts = history_forecasts(
+        ds, scenario, weeks, refit_every, n_jobs=1, scenario_method=scenario_method
+    )
     rp = _Replay(base, truth, forecasts, state, weeks, scenario.plan.horizon_weeks, options)
     return [_trace_policy(p, rp) for p in policies]
 
@@ -201,6 +218,7 @@ def simulate_scenario(
     scheduler: str | None = None,
     n_workers: int | None = None,
     dataset: Dataset | None = None,
+    scenario_method: str = "reduced",
 ) -> SimulationResult:
     """Replay the last `weeks` weeks under each policy (see the module docstring)."""
     from planner.parallel import map_tasks
@@ -211,7 +229,9 @@ def simulate_scenario(
     policies = tuple(dict.fromkeys(policies))
     dataset = dataset if dataset is not None else load_dataset(scenario.dataset)
     timings["load"] = time.perf_counter() - t
-    check_options(scenario, dataset, weeks, refit_every, policies, synthetic, replications)
+    check_options(
+        scenario, dataset, weeks, refit_every, policies, synthetic, replications, scenario_method
+    )
     seed = scenario.forecast.seed if seed is None else int(seed)
     sc = simulation_scenario(scenario)
     notes: list[str] = []
@@ -246,6 +266,7 @@ def simulate_scenario(
             window,
             refit_every,
             on_fit=lambda done, _n: progress("forecasting", done, total),
+            scenario_method=scenario_method,
         )
         timings["forecast"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -286,6 +307,7 @@ def simulate_scenario(
                     policies,
                     seed,
                     options,
+                    scenario_method,
                 )
                 for r in range(replications)
             ],
@@ -322,6 +344,7 @@ def simulate_scenario(
         "horizon_weeks": sc.plan.horizon_weeks,
         "window": [str(window[0].date()), str(window[-1].date())],
         "shortage": sc.plan.shortage,
+        "scenario_method": scenario_method,
     }
     return SimulationResult(
         scenario=sc,

@@ -73,10 +73,32 @@ def path_sd(paths: np.ndarray) -> np.ndarray:
     return paths.std(axis=1, ddof=1) if paths.shape[1] > 1 else np.zeros_like(paths[:, 0, :])
 
 
+SCENARIO_METHODS = ("reduced", "sampled")
+
+
+def scenario_set(paths: np.ndarray, n_scenarios: int, seed: int, method: str) -> ScenarioSet:
+    """The plan's joint scenarios from sample paths (n, K, H).
+
+    reduced  the engine's reduction (`planner.scenarios.build_scenarios`: k-means cluster
+             means with their shares of the paths), as `planner plan` does
+    sampled  `n_scenarios` of the paths drawn at random, equal probabilities (sample average
+             approximation): each series keeps its full spread, which cluster means of wide
+             joint paths shrink
+    """
+    if method == "reduced":
+        return build_scenarios(paths, n_scenarios, seed)
+    K = paths.shape[1]
+    if K <= n_scenarios:
+        return ScenarioSet(np.transpose(paths, (1, 0, 2)).copy(), np.full(K, 1.0 / K))
+    idx = np.sort(np.random.default_rng([seed, 0x5A]).choice(K, n_scenarios, replace=False))
+    demand = np.transpose(paths[:, idx, :], (1, 0, 2)).copy()
+    return ScenarioSet(demand, np.full(n_scenarios, 1.0 / n_scenarios))
+
+
 def _week_forecast(
-    paths: np.ndarray, mean: np.ndarray, n_scenarios: int, seed: int, origin: int
+    paths: np.ndarray, mean: np.ndarray, n_scenarios: int, seed: int, origin: int, method: str
 ) -> WeekForecast:
-    scen = build_scenarios(paths, n_scenarios, seed)
+    scen = scenario_set(paths, n_scenarios, seed, method)
     return WeekForecast(mean=mean, sd=path_sd(paths), scenarios=scen, origin=origin)
 
 
@@ -88,6 +110,7 @@ def history_forecasts(
     *,
     n_jobs: int = 2,
     on_fit: Callable[[int, int], None] | None = None,
+    scenario_method: str = "reduced",
 ) -> list[WeekForecast]:
     """One WeekForecast per replay week; the forecaster refits every `refit_every` weeks on
     the history before the refit week. `on_fit(done, total)` after each fit."""
@@ -121,7 +144,12 @@ def history_forecasts(
             mean = fc.panel.mean[:, d : d + H]
             out.append(
                 _week_forecast(
-                    paths, mean, scenario.forecast.scenarios, scenario.forecast.seed + r + d, r
+                    paths,
+                    mean,
+                    scenario.forecast.scenarios,
+                    scenario.forecast.seed + r + d,
+                    r,
+                    scenario_method,
                 )
             )
         if on_fit is not None:
@@ -143,6 +171,6 @@ def known_forecasts(
         paths = np.maximum(
             0.0, m[:, None, :] + s[:, None, :] * rng.standard_normal((n, n_paths, horizon))
         )
-        scen = build_scenarios(paths, n_scenarios, seed)
+        scen = scenario_set(paths, n_scenarios, seed, "sampled")
         out.append(WeekForecast(mean=m.copy(), sd=s.copy(), scenarios=scen, origin=j))
     return out[:N]

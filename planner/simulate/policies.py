@@ -1,7 +1,7 @@
 """The engine's policies: re-plan every week with the replenishment model, or follow a schedule.
 
 `stochastic`     the two-stage model on the week's joint demand scenarios (the engine's plan)
-`deterministic`  the same model on their mean (the EV plan, `planner.value.ev_data`)
+`deterministic`  the same model on the forecast's mean (the EV plan, `planner.value.ev_data`)
 Each week the model is given the simulated stock and open orders (a backlog is added to the
 first week's demand: it has to be served first), solved, and only the first week's orders are
 placed. Transfers in the model are recourse (they may differ per scenario), so the week's
@@ -47,6 +47,14 @@ def week_model_data(network: Network, forecast: WeekForecast, state: SimState, w
     )
 
 
+def mean_forecast_data(data: ModelData, forecast: WeekForecast, state: SimState) -> ModelData:
+    """The EV plan's inputs: one scenario, the forecast's mean demand (`planner.value.ev_data`
+    when the scenarios' mean is the forecast mean, as with the engine's reduction)."""
+    mean = np.array(forecast.mean, float, copy=True)
+    mean[:, 0] += state.backlog
+    return ev_data(data.with_scenarios(mean[None], np.ones(1)))
+
+
 def first_week_decision(data: ModelData, layout, values: dict[str, np.ndarray]) -> Decision:
     """Week 0's orders per lane and expected transfers per route from a solved plan."""
     orders = np.zeros(data.n_lanes)
@@ -87,9 +95,10 @@ class ModelPolicy:
         from planner.pipeline import solve_plan
 
         plan_weeks = pd.date_range(self.weeks[week], periods=self.horizon, freq="W-MON")
-        data = week_model_data(self.network, self.forecasts[week], state, plan_weeks)
+        forecast = self.forecasts[week]
+        data = week_model_data(self.network, forecast, state, plan_weeks)
         if self.name == "deterministic":
-            data = ev_data(data)
+            data = mean_forecast_data(data, forecast, state)
         try:
             _, layout, res, timings = solve_plan(data, self.options)
         except (InfeasibleError, SolverError) as exc:

@@ -9,13 +9,22 @@ assembling the sparse matrix costs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 from planner.model.layout import Layout, make_layout
 from planner.model.limits import budget_matrix, supplier_capacity_matrix, warehouse_capacity_matrix
-from planner.model.matrix import ColumnSpace, LazyVar, LinearObjective, MatrixConstraint, VarBlock
+from planner.model.matrix import (
+    ColumnSpace,
+    LazyVar,
+    LinearObjective,
+    MatrixConstraint,
+    Rows,
+    VarBlock,
+)
 from planner.model.objective import cvar_matrix, objective_vector
 from planner.model.orders import order_multiple_matrix, order_setup_matrix
 from planner.model.service import service_level_matrix
@@ -53,14 +62,20 @@ def variable_blocks(data: ModelData, lay: Layout) -> list[VarBlock]:
     return blocks
 
 
-def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
-    """The Pyomo model of `data` from arrays, families added in the order of the formulation."""
+@dataclass
+class ModelArrays:
+    """The model as arrays: columns (variable families), rows per family, costs."""
+
+    layout: Layout
+    columns: ColumnSpace
+    families: list[Rows]  # in the order of the formulation, absent families left out
+    cost: np.ndarray  # (columns,) objective coefficient of every column
+
+
+def model_arrays(data: ModelData) -> ModelArrays:
+    """Every family's rows as coordinates over one column space (no Pyomo object)."""
     lay = make_layout(data)
-    m = pyo.ConcreteModel(name="replenishment")
-    blocks = variable_blocks(data, lay)
-    cols = ColumnSpace(blocks)
-    for b in blocks:
-        setattr(m, b.name, LazyVar(b))
+    cols = ColumnSpace(variable_blocks(data, lay))
     families = [
         stock_balance_matrix(data, lay, cols),
         *order_setup_matrix(data, lay, cols),
@@ -71,12 +86,21 @@ def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
         service_level_matrix(data, lay, cols),
         cvar_matrix(data, lay, cols),
     ]
-    for rows in families:
-        if rows is None:
-            continue
+    rows = [f for f in families if f is not None]
+    return ModelArrays(lay, cols, rows, objective_vector(data, lay, cols))
+
+
+def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
+    """The Pyomo model of `data` from arrays, families added in the order of the formulation."""
+    arrays = model_arrays(data)
+    cols = arrays.columns
+    m = pyo.ConcreteModel(name="replenishment")
+    for b in cols.blocks:
+        setattr(m, b.name, LazyVar(b))
+    for rows in arrays.families:
         if rows.labels is not None:
             setattr(m, f"{rows.name}_rows", rows.labels)
         setattr(m, rows.name, MatrixConstraint(rows.matrix(cols.size), rows.lb, rows.ub, cols))
-    m.total_cost = LinearObjective(objective_vector(data, lay, cols), 0.0, cols)
+    m.total_cost = LinearObjective(arrays.cost, 0.0, cols)
     m._columns = cols
-    return m, lay
+    return m, arrays.layout

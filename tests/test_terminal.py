@@ -141,6 +141,30 @@ def test_unexpected_error_is_exit_1_with_traceback_only_when_verbose(mini, monke
     assert res.exit_code == 1 and "Traceback" in res.stderr
 
 
+def test_python_warnings_print_in_the_console_style(mini, monkeypatch, tmp_path):
+    import warnings
+
+    from planner import pipeline
+
+    real = pipeline.build_scenarios
+
+    def noisy(*a, **k):
+        warnings.warn("demand of SKU-9 looks odd", UserWarning, stacklevel=1)
+        warnings.warn("old pandas option", FutureWarning, stacklevel=1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pipeline, "build_scenarios", noisy)
+    res = run("plan", mini, "--out", tmp_path / "a")
+    assert res.exit_code == 0, res.output
+    assert res.stderr == "warning: demand of SKU-9 looks odd\n"
+    res = run("plan", mini, "--out", tmp_path / "b", "--verbose")
+    assert re.search(
+        r"^warning: demand of SKU-9 looks odd \(UserWarning at .+:\d+\)$", res.stderr, re.M
+    )
+    assert "warning: old pandas option (FutureWarning" in res.stderr
+    assert run("plan", mini, "--out", tmp_path / "c", "--quiet").output == ""
+
+
 # -- on a terminal ---------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -333,17 +334,40 @@ def _close_consoles() -> None:
         con.close()
 
 
+DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def route_warnings(con: Console, verbose: bool = False) -> None:
+    """Print Python warnings raised in this process as `warning: ...` through `con` (use
+    inside `warnings.catch_warnings()`). Warnings meant for developers (deprecations, future
+    changes) only with --verbose, which also names the category and the line."""
+    if not verbose:
+        for category in DEVELOPER_WARNINGS:
+            warnings.filterwarnings("ignore", category=category)
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message)
+        if verbose:
+            text += f" ({category.__name__} at {filename}:{lineno})"
+        con.warn(text)
+
+    warnings.showwarning = show
+
+
 def _run(fn: Callable[[], None], con: Console | None = None) -> None:
     """Run a command body, mapping planner errors to their exit codes.
 
     PlannerError -> its exit code (2 input/configuration, 3 infeasible/solver) with
     `error: <message>`; Ctrl-C -> 130; anything else -> 1 with `error: unexpected ...` (the
-    traceback with --verbose). Errors print even with --quiet.
+    traceback with --verbose). Errors print even with --quiet. Python warnings raised by the
+    body print as `warning: ...` (see `route_warnings`).
     """
     con = con or Console()
     verbose = con.verbose or "--verbose" in sys.argv or "-v" in sys.argv
     try:
-        fn()
+        with warnings.catch_warnings():
+            route_warnings(con, verbose)
+            fn()
     except PlannerError as exc:
         con.error(str(exc))
         sys.exit(exc.exit_code)

@@ -151,6 +151,8 @@ def test_settings_sheet_holds_the_resolved_scenario_fingerprint_solver_and_timin
     assert kv["scenario.forecast.model"] == "seasonal_naive"
     for stage, seconds in summary["timings"].items():
         assert kv[f"timings.{stage}"] == pytest.approx(seconds)
+    weeks = [kv[f"plan_weeks[{i}]"] for i in range(len(summary["plan_weeks"]))]
+    assert weeks == [pd.Timestamp(w) for w in summary["plan_weeks"]]  # real dates
 
 
 def test_dates_formats_frozen_panes_and_filters(book, run_dir):

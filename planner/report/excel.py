@@ -32,6 +32,7 @@ PO_COLUMNS = ("sku", "warehouse", "quantity", "arrival_week", "unit_price", "lin
 COST_COMPONENTS = ("purchase", "logistics", "fixed", "holding", "shortage", "transfer", "terminal")
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_SHEET = 31
 _TEXT_COLUMNS = ("sku", "warehouse", "supplier", "model", "from_warehouse", "to_warehouse")
@@ -44,7 +45,7 @@ _FORMATS = {
     "price": "#,##0.00##",
     "rate": "0.0%",
     "int": "#,##0",
-    "number": "#,##0.####",
+    "number": "General",
     "seconds": "0.000",
 }
 _KINDS = {
@@ -60,7 +61,7 @@ _KINDS = {
     "unit_price": "money",
     "line_cost": "money",
     "expected_cost": "money",
-    "capacity": "number",
+    "capacity": "qty",
     "shadow_price": "price",
     "fill_rate": "rate",
     "cycle_service_level": "rate",
@@ -334,6 +335,8 @@ class _Book:
             elif isinstance(value, int | float):
                 kind = "seconds" if key.startswith("timings.") else "number"
                 ws.write_number(i, 1, float(value), self.fmt[kind])
+            elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+                ws.write_number(i, 1, float(excel_serials([value])[0]), self.fmt["date"])
             else:
                 ws.write_string(i, 1, str(value))
         ws.set_column(0, 0, min(60, max((len(k) for k, _ in rows), default=10) + 2))

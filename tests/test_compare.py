@@ -214,10 +214,11 @@ def test_write_comparison_files_read_back(two_plans, tmp_path):
 
 
 def test_simulate_and_sweep_runs_compare_on_kpis(tmp_path):
-    cols = ["policy", "total_cost", "fill_rate", "stockout_sku_weeks"]
+    cols = ["policy", "total_cost", "fill_rate", "stockout_sku_weeks", "gap_to_oracle"]
+    nan = float("nan")
     for name, rows in {
-        "sim1": [["stochastic", 100.0, 0.95, 3], ["base_stock", 120.0, 0.9, 8]],
-        "sim2": [["stochastic", 90.0, 0.97, 2], ["base_stock", 125.0, 0.9, 9]],
+        "sim1": [["stochastic", 100.0, 0.95, 3, nan], ["base_stock", 120.0, 0.9, 8, nan]],
+        "sim2": [["stochastic", 90.0, 0.97, 2, nan], ["base_stock", 125.0, 0.9, 9, nan]],
     }.items():
         (tmp_path / name).mkdir()
         pd.DataFrame(rows, columns=cols).to_csv(tmp_path / name / "kpis.csv", index=False)
@@ -226,6 +227,7 @@ def test_simulate_and_sweep_runs_compare_on_kpis(tmp_path):
     k = cmp.kpis.set_index(["group", "kpi"])
     assert k.loc[("stochastic", "total_cost"), "diff"] == -10.0
     assert k.loc[("base_stock", "stockout_sku_weeks"), ["sim1", "sim2"]].tolist() == [8, 9]
+    assert "gap_to_oracle" not in set(cmp.kpis["kpi"])  # empty in every run
     assert "base_stock: total_cost" in format_comparison(cmp)
     assert "compare.csv" not in write_comparison(cmp, tmp_path / "out")
 
@@ -237,6 +239,7 @@ def test_simulate_and_sweep_runs_compare_on_kpis(tmp_path):
                 "status": ["optimal", "optimal"],
                 "objective": objective,
                 "fill_rate": [0.9, 0.95],
+                "bottlenecks": ["", ""],
                 "run_dir": ["p1", "p2"],
             }
         ).to_csv(tmp_path / name / "sweep.csv", index=False)
@@ -245,6 +248,11 @@ def test_simulate_and_sweep_runs_compare_on_kpis(tmp_path):
     assert k.loc[("costs.shortage_multiplier=2.0", "objective"), "diff"] == 3.0
     assert k.loc[("costs.shortage_multiplier=1.0", "objective"), "diff"] == 1.0
     assert cmp.runs[0].status == "optimal 2"
+    assert "bottlenecks" not in set(cmp.kpis["kpi"])  # text, not a KPI
+    # a KPI no run has (all empty) is not listed; a fingerprint only one run recorded is no
+    # difference
+    assert not k.isna().all(axis=1).any()
+    assert cmp.scenario.empty
 
 
 def test_bad_runs_are_input_errors(two_plans, tmp_path):

@@ -350,3 +350,75 @@ def test_runs_command_errors_exit_2(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--since" in res.output
     help_text = invoke("runs", "--help").output
     assert "Example:" in help_text and "--db" in help_text
+
+
+def test_record_folder_simulate_and_sweep_fill_the_columns(db, tmp_path):
+    scenario = {"name": "demo", "forecast": {"seed": 7}}
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    pd.DataFrame(
+        {
+            "policy": ["base_stock", "stochastic"],
+            "total_cost": [120.0, 100.0],
+            "fill_rate": [0.9, 0.97],
+            "cycle_service_level": [0.8, 0.9],
+            "gap_to_oracle": [float("nan"), 0.05],
+        }
+    ).to_csv(sim / "kpis.csv", index=False)
+    (sim / "summary.json").write_text(
+        json.dumps(
+            {"kind": "simulate", "status": "done", "scenario": scenario, "dataset_fingerprint": "s"}
+        )
+    )
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame(
+        {
+            "costs.shortage_multiplier": [1.0, 2.0, 4.0],
+            "status": ["optimal", "optimal", "infeasible"],
+            "objective": [50.0, 40.0, float("nan")],
+            "purchase": [45.0, 30.0, float("nan")],
+            "shortage": [5.0, 10.0, float("nan")],
+            "fill_rate": [0.9, 0.95, float("nan")],
+            "total_orders": [10.0, 12.0, float("nan")],
+            "bottlenecks": ["", "supplier S1 (0.4)", ""],
+            "run_dir": ["p1", "p2", ""],
+        }
+    ).to_csv(sweep / "sweep.csv", index=False)
+    (sweep / "summary.json").write_text(json.dumps({"status": "done", "scenario": scenario}))
+
+    assert history.record_folder(sim, db=db) == "1"
+    assert history.record_folder(sweep, db=db) == "2"
+    s, w = get_run(1, db), get_run(2, db)
+    assert (s["kind"], s["status"], s["dataset_fingerprint"]) == ("simulate", "done", "s")
+    assert (s["total_cost"], s["fill_rate"], s["cycle_service_level"]) == (100.0, 0.97, 0.9)
+    assert pd.isna(s["objective"])
+    assert s["kpis"]["policies"]["base_stock"]["gap_to_oracle"] is None
+    assert w["kind"] == "sweep" and w["scenario"] == scenario
+    # the cheapest planned point fills the columns
+    assert (w["objective"], w["total_cost"], w["fill_rate"], w["total_orders"]) == (
+        40.0,
+        40.0,
+        0.95,
+        12.0,
+    )
+    assert w["kpis"]["best_point"] == {"costs.shortage_multiplier": 2.0}
+    assert w["kpis"]["statuses"] == {"optimal": 2, "infeasible": 1}
+    with pytest.warns(HistoryWarning, match="not a plan, simulate or sweep"):
+        assert history.record_folder(tmp_path, db=db) is None
+
+
+def test_runs_record_option_adds_folders(tmp_path, monkeypatch):
+    monkeypatch.delenv("PLANNER_HISTORY", raising=False)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    pd.DataFrame({"policy": ["stochastic"], "total_cost": [5.0], "fill_rate": [0.5]}).to_csv(
+        folder / "kpis.csv", index=False
+    )
+    db = tmp_path / "h.duckdb"
+    res = invoke("runs", "--record", folder, "--db", db)
+    assert res.exit_code == 0, res.output
+    assert "recorded" in res.output and "simulate" in res.output
+    assert list_runs(db=db)["fill_rate"].tolist() == [0.5]
+    res = invoke("runs", "--record", tmp_path / "nothing", "--db", db)
+    assert res.exit_code == 2 and "run folder not found" in res.output

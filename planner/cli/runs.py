@@ -69,6 +69,14 @@ def _runs_table(frame) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (with the resolved scenario and KPIs)."
 )
+@click.option(
+    "--record",
+    "record",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="FOLDER",
+    help="Record finished run folders made without the history (repeatable), then list.",
+)
 @db_opt
 def runs(
     kind: str | None,
@@ -78,6 +86,7 @@ def runs(
     limit: int,
     show_all: bool,
     as_json: bool,
+    record: tuple[Path, ...],
     db: Path | None,
 ) -> None:
     """List the recorded runs, newest first.
@@ -90,12 +99,19 @@ def runs(
     Example:
       planner runs --kind plan --scenario 'demo*' --since 7d
       planner runs --json --limit 5 > last5.json
+      planner runs --record runs/old-plan --record runs/old-sweep
       planner compare -2 -1
     """
 
     def body():
-        from planner.history import history_path, list_runs
+        from planner.history import history_path, list_runs, record_folder
 
+        for folder in record:
+            if history_path(db) is None:
+                list_runs(db=db)  # raises: the history is turned off
+            run_id = record_folder(folder, db=db, strict=True)
+            if not as_json:
+                click.echo(f"recorded {folder} as run {run_id}")
         frame = list_runs(
             db=db,
             kind=kind,

@@ -74,6 +74,7 @@ def kpi_table(runs: list[RunFolder]) -> pd.DataFrame:
     ]
     table = pd.DataFrame(rows, columns=["group", "kpi", *labels])
     table[labels] = table[labels].astype(float)
+    table = table[table[labels].notna().any(axis=1)].reset_index(drop=True)
     base = table[labels[0]]
     pct_cols = {}
     for label, col in diff_columns(labels).items():

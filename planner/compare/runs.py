@@ -260,7 +260,7 @@ def run_kpis(run: RunFolder) -> list[tuple[str, str, float | None]]:
         for _, row in frame.iterrows():
             point = ", ".join(f"{k}={row[k]}" for k in keys) or f"point {_ + 1}"
             for col in frame.columns:
-                if col in keys or col in ("run_dir", "status", "error"):
+                if col in keys or col in ("run_dir", "status", "error", "bottlenecks"):
                     continue
                 if pd.api.types.is_numeric_dtype(frame[col]):
                     rows.append((point, col, _number(row[col])))

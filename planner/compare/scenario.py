@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 MISSING = "(not set)"
+NOT_RECORDED = "(not recorded)"
 FINGERPRINT_KEY = "(dataset fingerprint)"
 
 
@@ -46,7 +47,8 @@ def scenario_differences(
     """One row per key whose value is not the same in every run: `key`, then one column per
     run label (values as text; `(not set)` where the run lacks the key).
 
-    With `fingerprints`, a `(dataset fingerprint)` row is added when the data extracts differ.
+    With `fingerprints`, a `(dataset fingerprint)` row is added when two runs name different
+    data extracts (a run that did not record its fingerprint is no difference by itself).
     """
     labels = list(scenarios)
     flat = {label: flatten(s) for label, s in scenarios.items()}
@@ -63,7 +65,6 @@ def scenario_differences(
             rows.append([key, *shown])
     if fingerprints is not None:
         prints = [fingerprints.get(label) for label in labels]
-        shown = [p[:12] if p else MISSING for p in prints]
-        if len(set(shown)) > 1:
-            rows.append([FINGERPRINT_KEY, *shown])
+        if len({p for p in prints if p}) > 1:  # two runs on different data extracts
+            rows.append([FINGERPRINT_KEY, *(p[:12] if p else NOT_RECORDED for p in prints)])
     return pd.DataFrame(rows, columns=["key", *labels])

@@ -272,3 +272,22 @@ def test_kpis_of_a_hand_trace():
     assert k["holding"] == pytest.approx(0.5 * 2)
     assert k["shortage"] == pytest.approx(3.0 * 3)
     assert k["total_cost"] == pytest.approx(15 + 1 + 9)
+
+
+def test_sampled_scenarios_are_paths_with_equal_weights_and_keep_the_spread():
+    from planner.simulate.forecasts import scenario_set
+
+    rng = np.random.default_rng(2)
+    paths = rng.gamma(4.0, 25.0, (30, 400, 6))  # (series, paths, weeks)
+    s = scenario_set(paths, 40, seed=1, method="sampled")
+    assert s.demand.shape == (40, 30, 6)
+    np.testing.assert_allclose(s.prob, 1 / 40)
+    # every scenario is one of the sample paths, taken jointly over series and weeks
+    joint = np.transpose(paths, (1, 0, 2))
+    for k in range(40):
+        assert np.any(np.all(joint == s.demand[k], axis=(1, 2)))
+    # the spread per series and week is the paths' (a sample of 40 of them)
+    ratio = s.demand.std(axis=0, ddof=1) / paths.std(axis=1, ddof=1)
+    assert 0.85 < ratio.mean() < 1.15
+    same = scenario_set(paths, 40, seed=1, method="sampled")
+    np.testing.assert_array_equal(same.demand, s.demand)

@@ -97,8 +97,12 @@ class Console:
     def _emit(self, text: str, err: bool = True) -> None:
         with self._lock:
             self._stop_live()
-            if err:
-                click.echo(text, file=self.err, color=self.interactive and self.color)
+            if self.interactive:  # above any open tqdm bar, which is redrawn below the line
+                from tqdm import tqdm
+
+                tqdm.write(text, file=self.err if err else sys.stdout)
+            elif err:
+                click.echo(text, file=self.err, color=False)
             else:
                 click.echo(text)
 

@@ -240,7 +240,7 @@ def lead_time_shift(mean_lead: float, factor: float) -> int:
     """Whole weeks added to a supplier's lanes for a lead-time factor (see the module notes)."""
     if factor == 1:
         return 0
-    weeks = max(1, math.floor(abs(factor - 1) * mean_lead + 0.5))
+    weeks = max(1, math.floor(abs(factor - 1) * mean_lead + 0.5 + 1e-9))  # 1.2 - 1 = 0.19999...
     return weeks if factor > 1 else -weeks
 
 

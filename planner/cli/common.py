@@ -404,6 +404,9 @@ class PlannerGroup(click.Group):
             click.echo(message("error", "interrupted"), err=True)
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `planner` alone: the help
+                click.echo(exc.format_message(), err=True)
+                sys.exit(EXIT_INPUT)
             ctx = getattr(exc, "ctx", None)
             if ctx is not None:
                 hint = f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks import run
 
 
@@ -16,15 +18,28 @@ def test_tiny_benchmark_runs_and_objectives_agree(tmp_path, capsys):
     assert "tiny" in capsys.readouterr().out
 
 
-def test_tiny_build_only_runs_for_both_backends(tmp_path):
-    for backend in ("matrix", "environ"):
-        out = tmp_path / f"build-{backend}.json"
-        args = ["--size", "tiny", "--build-only", "--backend", backend, "--json", str(out)]
-        assert run.main(args) == 0
-        res = json.loads(out.read_text())["cases"][0]
-        assert res["backend"] == backend and res["build_only"]
-        assert res["pyomo"]["status"] == res["reference"]["status"] == "not solved"
-        # the same LP on both sides: same number of columns and rows
-        assert res["pyomo"]["variables"] == res["reference"]["variables"]
-        assert res["pyomo"]["constraints"] == res["reference"]["constraints"]
-        assert res["ratios"]["build_plus_handover"] > 0
+def test_tiny_build_only_runs_and_both_backends_hand_over_the_same_lp(tmp_path):
+    out = tmp_path / "build.json"
+    assert run.main(["--size", "tiny", "--build-only", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())["cases"][0]
+    assert res["backend"] == "matrix" and res["build_only"]
+    assert res["pyomo"]["status"] == res["reference"]["status"] == "not solved"
+    assert res["ratios"]["build_plus_handover"] > 0
+    # the same LP on every side: same number of columns and rows
+    environ = run.measure_pyomo("tiny", 60.0, build_only=True, backend="environ")
+    for m in (res["pyomo"], environ):
+        assert m["variables"] == res["reference"]["variables"]
+        assert m["constraints"] == res["reference"]["constraints"]
+
+
+def test_every_build_path_hands_over_the_same_lp():
+    from benchmarks import build_paths
+
+    ref = build_paths.measure("reference", "tiny", solve=True)
+    assert ref["status"] == "Optimal"
+    for path in build_paths.PATHS:
+        r = build_paths.measure(path, "tiny", solve=True)
+        assert r["status"] == "Optimal", path
+        assert r["objective"] == pytest.approx(ref["objective"], rel=1e-9), path
+        assert (r["variables"], r["constraints"]) == (ref["variables"], ref["constraints"]), path
+        assert r["build"] >= 0 and r["handover"] >= 0

@@ -125,7 +125,7 @@ def test_usage_errors_are_exit_2_in_the_same_style(no_ci):
     res = run("plan", "x.yaml", "--no-such-option")
     assert res.exit_code == 2 and "error: No such option" in res.stderr
     res = run()  # no command: the help, as a usage problem
-    assert res.exit_code == 2 and "Commands:" in res.stderr and "error" not in res.stderr
+    assert res.exit_code == 2 and "Commands:" in res.stderr and "error:" not in res.stderr
 
 
 def test_unexpected_error_is_exit_1_with_traceback_only_when_verbose(mini, monkeypatch):

@@ -21,7 +21,7 @@ def _num(value: object, *, rate: bool = False, signed: bool = False) -> str:
         text = f"{x:+.2%}" if signed else f"{x:.2%}"
         return text.replace("%", " pt") if signed else text
     if abs(x) < 0.005:  # no "-0.00": noise below a cent or a hundredth of a unit shows as 0
-        x = 0.0
+        return "0"
     if float(x).is_integer() and abs(x) < 1e12:
         return f"{x:+,.0f}" if signed else f"{x:,.0f}"
     return f"{x:+,.2f}" if signed else f"{x:,.2f}"

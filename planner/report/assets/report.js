@@ -832,10 +832,13 @@
     sections.forEach(function (s) { s.dirty = true; });
     render(state.tab); writeHash();
   }
-  function setSku(value) {
+  /* the one search path: typing, the clear button, links to a SKU and #sku=CODE all call it */
+  function setSku(value, noRender) {
     state.sku = (value || "").trim();
+    var box = document.getElementById("sku-search");
+    if (box.value.trim() !== state.sku) box.value = state.sku;
     showAll = {};
-    refresh();
+    if (!noRender) refresh();
   }
 
   if (D.kind === "plan") {
@@ -890,18 +893,27 @@
   document.addEventListener("change", function (e) {
     if (e.target.id === "week-select") { state.week = e.target.value; showAll = {}; refresh(); }
   });
+  window.addEventListener("hashchange", function () {
+    var h = readHash();
+    state.supplier = h.supplier || "";
+    state.week = h.week || "";
+    setSku(h.sku || "", true);
+    sections.forEach(function (s) { s.dirty = true; });
+    show(h.tab || state.tab);
+  });
   window.addEventListener("beforeprint", function () {
     sections.forEach(function (s) { if (s.dirty) render(s.id); });
   });
 
   var h0 = readHash();
+  if (h0.supplier) state.supplier = h0.supplier;
+  if (h0.week) state.week = h0.week;
+  if (h0.sku) setSku(h0.sku, true);
   if (h0.view === "all") {
+    // every section rendered and shown one after the other (as when printing)
     document.body.classList.add("all");
     sections.forEach(function (s) { render(s.id); });
   }
-  if (h0.supplier) state.supplier = h0.supplier;
-  if (h0.week) state.week = h0.week;
-  if (h0.sku) { search.value = h0.sku; state.sku = h0.sku.trim(); }
   show(h0.tab || sections[0].id, true);
   document.body.setAttribute("data-ready", "1");
   document.body.setAttribute("data-render-ms", String(Math.round(performance.now() - T0)));

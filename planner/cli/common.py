@@ -245,12 +245,17 @@ class _LiveStep:
             self.draw(0)
 
     def draw(self, k: int) -> None:
-        with self.con._lock:
-            if self._stop.is_set():
-                return
-            self.con.err.write(_CLEAR + self.line(k))
-            self.con.err.flush()
-            self._drawn = time.perf_counter()
+        """Redraw the line; a frame is skipped while another thread writes (never blocks, so
+        `stop`, called under the console's lock, cannot wait on it)."""
+        if self._stop.is_set() or not self.con._lock.acquire(blocking=False):
+            return
+        try:
+            if not self._stop.is_set():
+                self.con.err.write(_CLEAR + self.line(k))
+                self.con.err.flush()
+                self._drawn = time.perf_counter()
+        finally:
+            self.con._lock.release()
 
     def line(self, k: int) -> str:
         elapsed = time.perf_counter() - self.t0

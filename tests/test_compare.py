@@ -211,6 +211,7 @@ def test_write_comparison_files_read_back(two_plans, tmp_path):
     assert back["diff"].sum() == 3.0 and len(back) == 5
     runs = pd.read_csv(tmp_path / "cmp" / "compare_runs.csv")
     assert runs["label"].tolist() == ["base", "late"]
+    assert runs["first_week"].tolist() == [W1, W1]
 
 
 def test_simulate_and_sweep_runs_compare_on_kpis(tmp_path):
@@ -358,3 +359,15 @@ def test_compare_command_errors_exit_2(real_runs, monkeypatch):
     res = invoke("compare", tmp / "base", tmp / "short3", "--out", tmp / "c4", "-q")
     assert res.exit_code == 0 and (tmp / "c4" / "compare.csv").is_file()
     assert "Example:" in invoke("compare", "--help").output
+
+
+def test_a_plan_without_orders_compares_as_all_removed(two_plans, tmp_path):
+    base, _ = two_plans
+    empty = plan_folder(tmp_path / "none", [], costs={"purchase": 0.0, "shortage": 500.0})
+    assert (empty / "orders.csv").read_text().count("\n") == 1  # the header only
+    cmp = compare_runs([base, empty])
+    assert set(cmp.orders["change"]) == {"removed"}
+    assert cmp.by_supplier["quantity_none"].tolist() == [0.0, 0.0]
+    assert cmp.orders["diff"].sum() == -23.0
+    k = cmp.kpis.set_index("kpi")
+    assert k.loc["total_orders", ["base", "none"]].tolist() == [23.0, 0.0]

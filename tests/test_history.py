@@ -84,11 +84,16 @@ def test_filters_kind_scenario_since_status_limit(db, tmp_path):
     ]
     assert list_runs(db=db, scenario="demo-?ase")["name"].tolist() == ["demo-base"]
     assert list_runs(db=db, scenario="shop", kind="plan").empty
-    assert len(list_runs(db=db, since="1h")) == 4
+    # SQL wildcards in a name match themselves
+    _record(db, tmp_path / "u", name="demo_100%", objective=1.0)
+    assert list_runs(db=db, scenario="demo_100%")["name"].tolist() == ["demo_100%"]
+    assert list_runs(db=db, scenario="demo?100*")["name"].tolist() == ["demo_100%"]
+    assert list_runs(db=db, scenario="demo_base").empty
+    assert len(list_runs(db=db, since="1h")) == 5
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date().isoformat()
     assert list_runs(db=db, since=tomorrow).empty
-    assert list_runs(db=db, limit=2)["id"].tolist() == [4, 3]
-    assert len(list_runs(db=db, status="optimal")) == 4 and list_runs(db=db, status="x").empty
+    assert list_runs(db=db, limit=2)["id"].tolist() == [5, 4]
+    assert len(list_runs(db=db, status="optimal")) == 5 and list_runs(db=db, status="x").empty
     with pytest.raises(InputError, match="--since"):
         list_runs(db=db, since="last tuesday")
     with pytest.raises(InputError, match="unknown run kind"):

@@ -132,7 +132,8 @@ def compare_runs(paths: list[Path | str], labels: list[str] | None = None) -> Co
 def write_comparison(cmp: Comparison, out: Path) -> dict[str, Path]:
     """Write the comparison into `out`: compare.csv (order lines, when there are two plan
     runs), compare_kpis.csv, compare_scenario.csv, compare_by_supplier.csv, compare_by_sku.csv,
-    compare_by_week.csv and compare_runs.csv (label, kind, name, status, path).
+    compare_by_week.csv and compare_runs.csv (label, kind, name, status, first_week,
+    dataset_fingerprint, path).
     Returns {name: path} of the files written."""
     from planner.output import write_csv
 
@@ -146,6 +147,7 @@ def write_comparison(cmp: Comparison, out: Path) -> dict[str, Path]:
                 "kind": r.kind,
                 "name": r.name,
                 "status": r.status,
+                "first_week": r.first_week,
                 "dataset_fingerprint": r.fingerprint,
                 "path": str(r.path.resolve()),
             }

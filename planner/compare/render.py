@@ -60,10 +60,18 @@ def text_table(
 
 def _runs_text(cmp: Comparison) -> str:
     rows = [
-        [r.label + (" (base)" if i == 0 else ""), r.kind, r.name, r.status, str(r.path)]
+        [
+            r.label + (" (base)" if i == 0 else ""),
+            r.kind,
+            r.name,
+            r.status,
+            r.first_week or "-",
+            str(r.path),
+        ]
         for i, r in enumerate(cmp.runs)
     ]
-    return text_table(["run", "kind", "scenario", "status", "folder"], rows, left=5)
+    header = ["run", "kind", "scenario", "status", "first week", "folder"]
+    return text_table(header, rows, left=6)
 
 
 def _kpis_text(cmp: Comparison) -> str:

@@ -75,6 +75,16 @@ class RunFolder:
         return dict(self.summary.get("scenario") or {})
 
     @property
+    def first_week(self) -> str:
+        """The first planning week of a plan ('' for other runs or when unknown)."""
+        weeks = self.summary.get("plan_weeks") or []
+        if weeks:
+            return str(weeks[0])
+        if self.orders is not None and len(self.orders):
+            return str(self.orders["order_week"].min())
+        return ""
+
+    @property
     def fingerprint(self) -> str | None:
         return self.summary.get("dataset_fingerprint")
 
@@ -156,6 +166,9 @@ def load_run(folder: Path, label: str | None = None) -> RunFolder:
                 title="unreadable run",
             )
         orders["order_week"] = orders["order_week"].astype(str)
+        for col in ("quantity", "line_cost"):
+            if col in orders:
+                orders[col] = pd.to_numeric(orders[col], errors="coerce").astype(float)
         if "committed" in orders:
             orders["committed"] = orders["committed"].astype(str).str.lower() == "true"
         run.orders = orders

@@ -63,6 +63,12 @@ def _parse_since(since: str | dt.datetime | dt.date | None) -> dt.datetime | Non
     return stamp.to_pydatetime()
 
 
+def _like_pattern(glob: str) -> str:
+    """A shell-style pattern (* and ?) as an SQL LIKE pattern; % and _ match themselves."""
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
 def list_runs(
     *,
     db: Path | str | None = None,
@@ -92,8 +98,8 @@ def list_runs(
         where.append("kind = ?")
         params.append(kind)
     if scenario is not None:
-        where.append("name ilike ?")
-        params.append(scenario.replace("%", r"\%").replace("*", "%").replace("?", "_"))
+        where.append("name ilike ? escape '\\'")
+        params.append(_like_pattern(scenario))
     if status is not None:
         where.append("status = ?")
         params.append(status)

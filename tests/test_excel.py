@@ -243,3 +243,14 @@ def test_benchmark_smoke_and_one_po_sheet_per_supplier_of_the_synthetic_run(tmp_
         got = pd.read_excel(xl, sheet_name=f"PO {supplier}", header=PO_HEADER_ROW)
         total = got.loc[got["sku"] == "Total", "line_cost"].item()
         assert total == pytest.approx(lines["line_cost"].sum(), rel=1e-12)
+
+
+def test_no_purchase_order_sheet_when_nothing_is_committed(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    orders = csv(copy, "orders")
+    orders["committed"] = False
+    orders.to_csv(copy / "orders.csv", index=False)
+    names = openpyxl.load_workbook(write_workbook(copy), read_only=True).sheetnames
+    assert not [s for s in names if s.startswith("PO ")]
+    assert names[0] == "Orders" and "Costs" in names

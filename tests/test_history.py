@@ -179,6 +179,8 @@ def test_environment_variable_sets_or_turns_off_the_history(tmp_path, monkeypatc
     other = tmp_path / "other.duckdb"
     assert record_run("plan", tmp_path, db=other, **args) == "1"  # --db wins over the variable
     assert len(list_runs(db=other)) == 1 and len(list_runs()) == 1
+    monkeypatch.setenv("PLANNER_HISTORY", "")
+    assert history.history_path() == Path("runs") / "history.duckdb"  # empty = unset
     monkeypatch.setenv("PLANNER_HISTORY", "off")
     assert record_run("plan", tmp_path, **args) is None
     with pytest.raises(HistoryError, match="turned off"):

@@ -113,16 +113,14 @@ class HistoryWarning(UserWarning):
 def history_path(db: Path | str | None = None) -> Path | None:
     """The history file: `db` if given, else $PLANNER_HISTORY, else runs/history.duckdb.
 
-    None when recording is turned off (`PLANNER_HISTORY=off`).
+    None when recording is turned off (`PLANNER_HISTORY=off`); an empty variable is unset.
     """
     if db is not None and str(db) != "":
         return Path(db)
-    env = os.environ.get(ENV_VAR)
-    if env is not None:
-        if env.strip().lower() in OFF_VALUES or env.strip() == "":
-            return None
-        return Path(env)
-    return DEFAULT_DB
+    env = (os.environ.get(ENV_VAR) or "").strip()
+    if env.lower() in OFF_VALUES:
+        return None
+    return Path(env).expanduser() if env else DEFAULT_DB
 
 
 def _is_lock_error(exc: Exception) -> bool:

@@ -272,10 +272,11 @@ def _matrix(data):
 
 
 def _matrix_handover(model):
-    from planner.solve import compile_model, highs_lp
+    from planner.solve import compile_model, pass_model
 
-    lp, _ = highs_lp(compile_model(model))
-    return _pass(lp)
+    h = _highs()
+    pass_model(h, compile_model(model))
+    return h
 
 
 def _reference_build(data):
@@ -285,21 +286,11 @@ def _reference_build(data):
 
 
 def _reference_handover(ref):
-    import highspy
+    from benchmarks.reference import pass_reference
 
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = ref.A.shape[1], ref.A.shape[0]
-    lp.col_cost_ = ref.cost
-    lp.col_lower_ = ref.col_lo
-    lp.col_upper_ = np.where(np.isinf(ref.col_hi), inf, ref.col_hi)
-    lp.row_lower_ = np.where(np.isinf(ref.row_lo), -inf, ref.row_lo)
-    lp.row_upper_ = np.where(np.isinf(ref.row_hi), inf, ref.row_hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = ref.A.indptr
-    lp.a_matrix_.index_ = ref.A.indices
-    lp.a_matrix_.value_ = ref.A.data
-    return _pass(lp)
+    h = _highs()
+    pass_reference(h, ref)
+    return h
 
 
 RECIPES = {

@@ -42,7 +42,7 @@ def measure_pyomo(
     case_name: str, time_limit: float, build_only: bool = False, backend: str = "matrix"
 ) -> dict:
     from planner.model.build import build_model
-    from planner.solve import SolverOptions, compile_model, highs_lp, new_highs
+    from planner.solve import SolverOptions, compile_model, configured_highs, pass_model
 
     case = CASES[case_name]
     t0 = time.perf_counter()
@@ -51,12 +51,8 @@ def measure_pyomo(
     model, _ = build_model(data, backend=backend)
     t2 = time.perf_counter()
     sf = compile_model(model)
-    lp, _integer = highs_lp(sf)
-    h = new_highs()
-    opts = SolverOptions(time_limit_s=time_limit)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", opts.time_limit_s)
-    h.passModel(lp)
+    h = configured_highs(SolverOptions(time_limit_s=time_limit))
+    pass_model(h, sf)
     t3 = time.perf_counter()
     if not build_only:
         h.run()
@@ -69,8 +65,8 @@ def measure_pyomo(
         "build": t2 - t1,
         "handover": t3 - t2,
         "solve": t4 - t3,
-        "variables": lp.num_col_,
-        "constraints": lp.num_row_,
+        "variables": int(h.getNumCol()),
+        "constraints": int(h.getNumRow()),
         "peak_mb": _peak_mb(),
     }
 

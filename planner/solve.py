@@ -217,15 +217,56 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def run_highs(
-    lp: highspy.HighsLp, options: SolverOptions, n_integers: int
-) -> tuple[highspy.Highs, float]:
+def configured_highs(options: SolverOptions) -> highspy.Highs:
+    """A Highs instance with the time limit, MIP gap, threads and log setting of `options`."""
     h = new_highs()
     h.setOptionValue("output_flag", bool(options.verbose))
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.threads:
         h.setOptionValue("threads", int(options.threads))
+    return h
+
+
+def pass_model(h: highspy.Highs, sf) -> np.ndarray:
+    """Hand the standard form `sf` to `h`; returns the integrality mask of the columns.
+
+    A `MatrixForm` goes over as numpy arrays in one call (no HighsLp in between, whose
+    array attributes are copied element by element); Pyomo's standard form via `highs_lp`.
+    """
+    if not isinstance(sf, MatrixForm):
+        lp, integer = highs_lp(sf)
+        h.passModel(lp)
+        return integer
+    inf = highspy.kHighsInf
+    A = sf.A
+    sense = highspy.ObjSense.kMaximize if sf.maximize else highspy.ObjSense.kMinimize
+    status = h.passModel(
+        sf.n_cols,
+        sf.n_rows,
+        A.nnz,
+        int(highspy.MatrixFormat.kRowwise),
+        int(sense),
+        float(sf.offset),
+        np.ascontiguousarray(sf.cost, dtype=np.float64),
+        np.where(np.isinf(sf.col_lo), -inf, sf.col_lo),
+        np.where(np.isinf(sf.col_hi), inf, sf.col_hi),
+        np.where(sf.kind == 1, -inf, sf.rhs),
+        np.where(sf.kind == -1, inf, sf.rhs),
+        A.indptr.astype(np.int32, copy=False),
+        A.indices.astype(np.int32, copy=False),
+        np.ascontiguousarray(A.data, dtype=np.float64),
+        sf.integer.astype(np.int32),  # kContinuous 0, kInteger 1
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model handed over")
+    return sf.integer
+
+
+def run_highs(
+    lp: highspy.HighsLp, options: SolverOptions, n_integers: int
+) -> tuple[highspy.Highs, float]:
+    h = configured_highs(options)
     h.passModel(lp)
     t0 = time.perf_counter()
     h.run()
@@ -292,10 +333,12 @@ def solve_model(
     t0 = time.perf_counter()
     sf = compile_model(model)
     t1 = time.perf_counter()
-    lp, integer = highs_lp(sf)
+    h = configured_highs(options)
+    integer = pass_model(h, sf)
     t2 = time.perf_counter()
-    h, solve_s = run_highs(lp, options, int(integer.sum()))
+    h.run()
     t3 = time.perf_counter()
+    solve_s = t3 - t2
     status = classify(h, bool(integer.any()))
     values: dict[str, np.ndarray] = {}
     duals: dict[str, np.ndarray] = {}
@@ -316,7 +359,7 @@ def solve_model(
             _fill_absent(model, values, positions)
         row_dual = None
         if integer.any():
-            row_dual = _fixed_integer_duals(lp, integer, col_value, options)
+            row_dual = _fixed_integer_duals(highs_lp(sf)[0], integer, col_value, options)
         elif sol.dual_valid:
             row_dual = np.asarray(sol.row_dual)
         if row_dual is not None:
@@ -335,8 +378,8 @@ def solve_model(
         duals=duals,
         gap=gap,
         seconds=solve_s,
-        n_variables=int(lp.num_col_),
-        n_constraints=int(lp.num_row_),
+        n_variables=int(h.getNumCol()),
+        n_constraints=int(h.getNumRow()),
         n_integers=int(integer.sum()),
         timings={"compile": t1 - t0, "handover": t2 - t1, "solve": t3 - t2, "extract": t4 - t3},
         highs_status=h.modelStatusToString(h.getModelStatus()),

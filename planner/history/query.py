@@ -139,6 +139,8 @@ def get_run(run_id: int | str, db: Path | str | None = None) -> dict[str, Any] |
 
 def _runs_by_position(path: Path, position: int) -> int | None:
     """The id of the n-th newest run (1 = newest)."""
+    if position < 1:
+        return None
     with connect(path, read_only=True) as con:
         _check_schema(con, path, create=False)
         row = con.execute(

@@ -123,7 +123,11 @@ def test_resolve_run_by_folder_id_latest_and_position(db, tmp_path):
     assert resolve_run("latest", db) == (tmp_path / "c").resolve()
     assert resolve_run("-1", db) == (tmp_path / "c").resolve()
     assert resolve_run("-3", db) == (tmp_path / "a").resolve()
-    for ref, message in [("-4", "not in the history"), ("17", "not in the history"), ("-0", "")]:
+    for ref, message in [
+        ("-4", "not in the history"),
+        ("17", "not in the history"),
+        ("-0", "run -0"),
+    ]:
         with pytest.raises(InputError, match=message) as err:
             resolve_run(ref, db)
         assert err.value.exit_code == 2

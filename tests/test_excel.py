@@ -2,6 +2,7 @@
 dates, the formats, frozen panes and filters, and sheet names Excel accepts."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -254,3 +255,32 @@ def test_no_purchase_order_sheet_when_nothing_is_committed(run_dir, tmp_path):
     names = openpyxl.load_workbook(write_workbook(copy), read_only=True).sheetnames
     assert not [s for s in names if s.startswith("PO ")]
     assert names[0] == "Orders" and "Costs" in names
+
+
+def _evaluate(ws, formula: str) -> float:
+    """The value of `=SUM(X1:X9)` or `=X9` on an openpyxl sheet of stored numbers."""
+    if m := re.fullmatch(r"=SUM\(([A-Z])(\d+):([A-Z])(\d+)\)", formula):
+        col, first, col2, last = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+        assert col == col2
+        return sum(ws[f"{col}{r}"].value for r in range(first, last + 1))
+    m = re.fullmatch(r"=([A-Z])(\d+)", formula)
+    assert m, formula
+    target = ws[f"{m.group(1)}{m.group(2)}"].value
+    return _evaluate(ws, target) if isinstance(target, str) else target
+
+
+def test_formulas_compute_the_totals_they_store(book, run_dir):
+    """The SUM formulas reference exactly the lines: evaluated independently, they give the
+    totals of this week's committed lines (pandas only sees the stored values)."""
+    orders = csv(run_dir, "orders")
+    now = orders[orders["committed"] & (orders["order_week"] == orders["order_week"].min())]
+    wb = openpyxl.load_workbook(book)  # formulas, not values
+    for supplier, lines in now.groupby("supplier"):
+        ws = wb[f"PO {supplier}"]
+        assert _evaluate(ws, ws["B5"].value) == pytest.approx(lines["quantity"].sum(), rel=1e-12)
+        assert _evaluate(ws, ws["B6"].value) == pytest.approx(lines["line_cost"].sum(), rel=1e-12)
+    costs = wb["Costs"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    n = len(summary["costs"])
+    total = costs[f"B{n + 2}"].value
+    assert _evaluate(costs, total) == pytest.approx(sum(summary["costs"].values()), rel=1e-12)

@@ -270,3 +270,14 @@ def test_cli_report_options_and_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     res = runner.invoke(main, ["report", str(tmp_path / "empty")])
     assert res.exit_code == 2 and "not a run folder" in res.output
+
+
+def test_benchmark_smoke(tmp_path):
+    """The report benchmark runs (smallest case, no browser) and measures what it says."""
+    from benchmarks import report as bench
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["--skus", "20", "--repeat", "1", "--json", str(out)]) == 0
+    case = json.loads(out.read_text())["cases"][0]
+    assert case["order_lines"] > 100 and case["build_s"] > 0 and case["reference_s"] > 0
+    assert case["html_mb"] < case["records_json_mb"]  # columns, not objects

@@ -105,3 +105,23 @@ def screenshot(
     if not out.is_file():
         raise RuntimeError(f"chromium wrote no screenshot ({res.returncode}): {res.stderr[-2000:]}")
     return out
+
+
+README_SHOTS = (
+    ("report-orders.png", None, (1400, 1000)),
+    ("report-sku.png", "tab=forecast&sku=ELE-105", (1400, 1050)),
+    ("report-stock.png", "tab=stock&sku=ELE-105", (1400, 1250)),
+)
+
+
+def readme_screenshots(run_dir: Path, out_dir: Path) -> list[Path]:
+    """The README's pictures of a demo plan's report (`python -m planner.report.browser RUN OUT`)."""
+    page = Path(run_dir) / "report.html"
+    return [screenshot(page, Path(out_dir) / name, frag, size) for name, frag, size in README_SHOTS]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    for path in readme_screenshots(Path(sys.argv[1]), Path(sys.argv[2])):
+        print(path)

@@ -152,7 +152,11 @@ def _bool(values: pd.Series) -> pd.Series:
 
 def _series_index(frames: list[pd.DataFrame]) -> pd.DataFrame:
     keys = pd.concat(
-        [f[["sku", "warehouse"]] for f in frames if f is not None and not f.empty],
+        [
+            f[["sku", "warehouse"]].drop_duplicates()
+            for f in frames
+            if f is not None and not f.empty
+        ],
         ignore_index=True,
     )
     keys = keys.astype(str).drop_duplicates().sort_values(["sku", "warehouse"])

@@ -5,7 +5,7 @@
 Each case is a synthetic plan run folder (seeded) of S series x 12 weeks: orders.csv (one line
 per series and week, 20 suppliers, the first week committed), inventory.csv and forecast.csv
 (S x 12 rows each), service.csv, transfers.csv and a summary.json with bottlenecks. Timed, in
-the same run, median of `--repeat`:
+the same run, median of `--repeat` (the two alternated):
   workbook    planner.report.excel.write_workbook(run_dir): reads the CSVs, writes every sheet
   reference   the same CSVs read and written with pandas `DataFrame.to_excel` (xlsxwriter
               engine), one plain sheet per file: no formats, widths, panes, filters or
@@ -143,13 +143,10 @@ def reference_workbook(run_dir: Path, path: Path) -> Path:
     return path
 
 
-def _median_seconds(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def measure(n_series: int, repeat: int = 3) -> dict:
@@ -158,8 +155,11 @@ def measure(n_series: int, repeat: int = 3) -> dict:
         lines = n_series * WEEKS
         book = run_dir / "plan.xlsx"
         ref = Path(tmp) / "reference.xlsx"
-        seconds = _median_seconds(lambda: write_workbook(run_dir), repeat)
-        ref_seconds = _median_seconds(lambda: reference_workbook(run_dir, ref), repeat)
+        ours, theirs = [], []
+        for _ in range(repeat):  # alternated, so both see the same load on a shared machine
+            ours.append(_seconds(lambda: write_workbook(run_dir)))
+            theirs.append(_seconds(lambda: reference_workbook(run_dir, ref)))
+        seconds, ref_seconds = statistics.median(ours), statistics.median(theirs)
         return {
             "series": n_series,
             "order_lines": lines,

@@ -195,6 +195,18 @@ def test_bar_draws_on_a_terminal_and_is_silent_elsewhere():
     assert pipe.getvalue() == ""
 
 
+def test_no_spinner_under_an_open_bar():
+    tty = FakeTTY()
+    con = Console(stream=tty)
+    con.interactive = True
+    with con.bar(2, "sweep points") as bar:
+        con.progress("point 1 of 2")
+        time.sleep(0.25)
+        assert con._live is None
+        bar.update(2)
+    assert "point 1 of 2" in tty.getvalue() and "\x1b[2K" not in tty.getvalue()
+
+
 def test_bar_off_a_terminal_with_verbose_is_plain_lines():
     buf = io.StringIO()
     con = Console(verbose=True, stream=buf)

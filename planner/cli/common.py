@@ -113,7 +113,7 @@ class Console:
         if self.quiet or not (self.interactive or self.verbose):
             return
         self._emit(f"[{time.perf_counter() - self._t0:6.1f}s] {text}")
-        if self.live:
+        if self.live and not _open_bars():  # an open bar already shows that work goes on
             with self._lock:
                 self._live = _LiveStep(self, "")
 
@@ -223,6 +223,13 @@ class Console:
         if self._live is not None:
             self._live.stop()
             self._live = None
+
+
+def _open_bars() -> int:
+    """How many tqdm bars are drawn at the moment."""
+    from tqdm import tqdm
+
+    return len(getattr(tqdm, "_instances", ()))
 
 
 class _LiveStep:

@@ -341,6 +341,15 @@ def test_plan_records_its_run_and_runs_lists_it(tmp_path, monkeypatch):
     assert json.loads(invoke("runs", "--json", "--kind", "sweep").output) == []
     assert "no runs" in invoke("runs", "--scenario", "nothing*").output
 
+    shown = invoke("runs", "--show", "latest")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("run 1: plan mini (optimal)")
+    assert f"{summary['service']['fill_rate']:.2%}" in shown.output
+    assert "resolved scenario" in shown.output and "horizon_weeks: 5" in shown.output
+    shown_json = json.loads(invoke("runs", "--show", "1", "--json").output)
+    assert shown_json["scenario"] == summary["scenario"] and shown_json["id"] == 1
+    assert invoke("runs", "--show", "-2").exit_code == 2
+
 
 def test_plan_with_a_broken_history_still_succeeds(tmp_path, monkeypatch):
     junk = tmp_path / "junk.duckdb"

@@ -44,6 +44,49 @@ def _runs_table(frame) -> str:
     return text_table(header, rows, indent=0, align="rllllrrl")
 
 
+def _show_run(ref: str, db: Path | None, as_json: bool) -> str:
+    """One recorded run: what, when, where, every KPI and the resolved scenario."""
+    import yaml
+
+    from planner.compare.render import number_text, text_table
+    from planner.history import flatten_kpis, get_run, resolve_run_id
+
+    row = get_run(resolve_run_id(ref, db), db)
+    if as_json:
+        row["created_at"] = row["created_at"].isoformat()
+        clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+        return json.dumps(clean, indent=2)
+    head = [
+        f"run {row['id']}: {row['kind']} {row['name'] or '-'} ({row['status'] or '-'}), "
+        f"{row['created_at']:%Y-%m-%d %H:%M:%S} UTC",
+        f"folder: {row['out_dir']}"
+        + ("" if Path(row["out_dir"]).is_dir() else " (no longer exists)"),
+        f"dataset fingerprint: {row['dataset_fingerprint'] or '-'}",
+        f"planner {row['planner_version'] or '?'}, user {row['user_name'] or '?'} "
+        f"on {row['host'] or '?'}",
+    ]
+    kpis = flatten_kpis(row["kpis"] or {})
+    rows = []
+    for key, value in kpis.items():
+        if value is None or isinstance(value, int | float):
+            rate = key.endswith(("fill_rate", "service_level"))
+            rows.append([key, number_text(value, rate=rate)])
+        else:
+            rows.append([key, str(value)])
+    scenario = yaml.safe_dump(row["scenario"] or {}, sort_keys=False).rstrip()
+    return "\n".join(
+        [
+            *head,
+            "",
+            "KPIs",
+            text_table(["kpi", "value"], rows) if rows else "  (none)",
+            "",
+            "resolved scenario",
+            "  " + scenario.replace("\n", "\n  "),
+        ]
+    )
+
+
 @click.command("runs")
 @click.option(
     "--kind", type=click.Choice(["plan", "simulate", "sweep"]), default=None, help="Only this kind."
@@ -77,6 +120,12 @@ def _runs_table(frame) -> str:
     metavar="FOLDER",
     help="Record finished run folders made without the history (repeatable), then list.",
 )
+@click.option(
+    "--show",
+    default=None,
+    metavar="RUN",
+    help="Show one run (an id, latest, -1, -2, ...): its KPIs and resolved scenario.",
+)
 @db_opt
 def runs(
     kind: str | None,
@@ -87,6 +136,7 @@ def runs(
     show_all: bool,
     as_json: bool,
     record: tuple[Path, ...],
+    show: str | None,
     db: Path | None,
 ) -> None:
     """List the recorded runs, newest first.
@@ -100,6 +150,7 @@ def runs(
       planner runs --kind plan --scenario 'demo*' --since 7d
       planner runs --json --limit 5 > last5.json
       planner runs --record runs/old-plan --record runs/old-sweep
+      planner runs --show latest
       planner compare -2 -1
     """
 
@@ -112,6 +163,9 @@ def runs(
             run_id = record_folder(folder, db=db, strict=True)
             if not as_json:
                 click.echo(f"recorded {folder} as run {run_id}")
+        if show is not None:
+            click.echo(_show_run(show, db, as_json))
+            return
         frame = list_runs(
             db=db,
             kind=kind,

@@ -13,7 +13,7 @@ from planner.compare.orders import KEYS, diff_columns
 RATE_KPIS = {"fill_rate", "cycle_service_level"}
 
 
-def _num(value: object, *, rate: bool = False, signed: bool = False) -> str:
+def number_text(value: object, *, rate: bool = False, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     x = float(value)
@@ -85,8 +85,8 @@ def _kpis_text(cmp: Comparison) -> str:
     for _, r in cmp.kpis.iterrows():
         rate = r["kpi"] in RATE_KPIS
         name = r["kpi"] if len(groups) == 1 else f"{r['group']}: {r['kpi']}"
-        cells = [name, *(_num(r[lab], rate=rate) for lab in labels)]
-        cells += [_num(r[col], rate=rate, signed=True) for col in diffs.values()]
+        cells = [name, *(number_text(r[lab], rate=rate) for lab in labels)]
+        cells += [number_text(r[col], rate=rate, signed=True) for col in diffs.values()]
         if len(diffs) == 1:
             cells.append("" if rate else _pct(r["pct"]))
         rows.append(cells)
@@ -103,14 +103,14 @@ def _by_text(table: pd.DataFrame, labels: list[str], by: str, top: int | None) -
         note = f"\n  ({len(table) - top} more with smaller differences in the CSV)"
     header = [by, *labels, *diffs.values()]
     rows = [
-        [str(r[by]), *(_num(r[f"quantity_{lab}"]) for lab in labels)]
-        + [_num(r[c], signed=True) for c in diffs.values()]
+        [str(r[by]), *(number_text(r[f"quantity_{lab}"]) for lab in labels)]
+        + [number_text(r[c], signed=True) for c in diffs.values()]
         for _, r in shown.iterrows()
     ]
     total = [
         "total",
-        *(_num(table[f"quantity_{lab}"].sum()) for lab in labels),
-        *(_num(table[c].sum(), signed=True) for c in diffs.values()),
+        *(number_text(table[f"quantity_{lab}"].sum()) for lab in labels),
+        *(number_text(table[c].sum(), signed=True) for c in diffs.values()),
     ]
     return text_table(header, [*rows, total]) + note
 
@@ -127,8 +127,8 @@ def _lines_text(cmp: Comparison, top: int) -> str:
     rows = []
     for _, r in lines.head(top).iterrows():
         cells = [str(r[k]) for k in KEYS]
-        cells += [_num(round(r[f"quantity_{lab}"], 3)) for lab in labels]
-        cells += [_num(round(r[c], 3), signed=True) for c in diffs.values()]
+        cells += [number_text(round(r[f"quantity_{lab}"], 3)) for lab in labels]
+        cells += [number_text(round(r[c], 3), signed=True) for c in diffs.values()]
         if "change" in lines:
             cells.append(str(r["change"]))
         rows.append(cells)

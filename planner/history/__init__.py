@@ -18,7 +18,7 @@ from planner.history.kpis import (
     simulate_kpis,
     sweep_kpis,
 )
-from planner.history.query import get_run, list_runs, resolve_run
+from planner.history.query import get_run, list_runs, resolve_run, resolve_run_id
 from planner.history.store import (
     DEFAULT_DB,
     ENV_VAR,
@@ -52,6 +52,7 @@ __all__ = [
     "record_plan_run",
     "record_run",
     "resolve_run",
+    "resolve_run_id",
     "simulate_kpis",
     "sweep_kpis",
 ]

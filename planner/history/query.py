@@ -149,14 +149,9 @@ def _runs_by_position(path: Path, position: int) -> int | None:
     return None if row is None else int(row[0])
 
 
-def resolve_run(ref: str | int | Path, db: Path | str | None = None) -> Path:
-    """A run folder from a reference: an existing folder, a run id from the history,
-    `latest` (= `-1`, the newest run), `-2` (the one before), ...
-    """
+def resolve_run_id(ref: str | int, db: Path | str | None = None) -> int:
+    """The run id of a history reference: an id, `latest` (= `-1`), `-2`, ..."""
     text = str(ref).strip()
-    candidate = Path(text).expanduser()
-    if candidate.is_dir():
-        return candidate
     path = _read_path(db)
     run_id: int | None
     if text.lower() in ("latest", "last", "-1"):
@@ -186,7 +181,19 @@ def resolve_run(ref: str | int | Path, db: Path | str | None = None) -> Path:
             ),
             title="unknown run",
         )
-    folder = Path(get_run(run_id, path)["out_dir"])
+    return run_id
+
+
+def resolve_run(ref: str | int | Path, db: Path | str | None = None) -> Path:
+    """A run folder from a reference: an existing folder, a run id from the history,
+    `latest` (= `-1`, the newest run), `-2` (the one before), ... A folder wins over an id
+    of the same name.
+    """
+    candidate = Path(str(ref).strip()).expanduser()
+    if candidate.is_dir():
+        return candidate
+    run_id = resolve_run_id(str(ref), db)
+    folder = Path(get_run(run_id, db)["out_dir"])
     if not folder.is_dir():
         raise InputError(
             Problem(

@@ -143,7 +143,8 @@
     });
     var every = Math.max(1, Math.ceil(n / 7));
     for (var i = 0; i < n; i += every) {
-      s += '<text x="' + x(i).toFixed(1) + '" y="' + (H - 8) + '" text-anchor="middle">' + esc(String(labels[i]).slice(0, 10)) + "</text>";
+      var anchor = x(i) > W - R - 34 ? "end" : x(i) < L + 20 && n > 1 ? "start" : "middle";
+      s += '<text x="' + x(i).toFixed(1) + '" y="' + (H - 8) + '" text-anchor="' + anchor + '">' + esc(String(labels[i]).slice(0, 10)) + "</text>";
     }
     if (opts.vline !== undefined && opts.vline !== null && opts.vline >= 0) {
       var vx = x(opts.vline - 0.5 < 0 ? 0 : opts.vline - 0.5).toFixed(1);
@@ -681,7 +682,8 @@
     });
     h += "<h2>KPIs</h2>" + dataTable("kpis", cols, pol.map(function (_, i) { return i; }), function (c) { return k.col(c); });
     if (D.weekly) {
-      var w = T("weekly"), wp = w.col("policy"), ww = w.col("week"), weeks = uniq(ww).sort(), policies = uniq(wp);
+      var w = T("weekly"), wp = w.col("policy"), ww = w.col("week"), weeks = uniq(ww).sort();
+      var policies = uniq(pol.concat(wp)).filter(function (p) { return wp.indexOf(p) >= 0; });
       ["cost", "on_hand_end", "short"].forEach(function (m) {
         if (!w.has(m)) return;
         var mc = w.col(m);

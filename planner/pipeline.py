@@ -386,7 +386,9 @@ def summary_dict(run: PlanRun) -> dict:
 
 
 def write_plan(run: PlanRun, out: Path) -> Path:
-    """Write the run folder; summary.json last."""
+    """Write the run folder: the plan tables, history.csv and capacity.csv (for the report),
+    summary.json last (a folder without it is not a finished run), then report.html (a report
+    that fails to build becomes a note in `run.notes`; the run stays complete)."""
     t = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -265,6 +265,16 @@
   var allSkus = uniq([].concat(seriesSku, orders.n ? orders.col("sku") : [],
     D.service ? T("service").col("sku") : [], D.by_series ? T("by_series").col("sku") : [])).sort();
 
+  /* when the search matches several SKUs (or none), say so and offer them as links */
+  function matchesBox() {
+    if (!state.sku || selectedSku()) return "";
+    var hits = allSkus.filter(skuMatch);
+    if (!hits.length) return '<div class="card" id="sku-matches"><h3>No SKU matches “' + esc(state.sku) + "”</h3></div>";
+    return '<div class="card" id="sku-matches"><h3>' + num(hits.length) + " SKUs match “" + esc(state.sku) + "”</h3>" +
+      '<div class="chips">' + hits.slice(0, 40).map(function (k) {
+        return '<a href="#" class="chip" data-goto-sku="' + esc(k) + '">' + esc(k) + "</a>";
+      }).join("") + (hits.length > 40 ? '<span class="muted">…</span>' : "") + "</div></div>";
+  }
   function skuDetailHeader(sku) {
     var idx = seriesOf(sku);
     var whs = idx.map(function (i) { return seriesWh[i]; });
@@ -283,7 +293,7 @@
     var thisWeek = weeks[0];
     var h = '<h2 class="print-title">Orders</h2>';
     var sel = selectedSku();
-    if (sel) h += skuDetailHeader(sel);
+    h += sel ? skuDetailHeader(sel) : matchesBox();
     // pivot: supplier x week, order value
     var pivot = {}, pivotQ = {};
     for (var i = 0; i < orders.n; i++) {
@@ -433,7 +443,7 @@
       seriesOf(sel).forEach(function (si) { h += '<div class="card" data-sku="' + esc(sel) + '"><h3>' + esc(sel) + " at " + esc(seriesWh[si]) + "</h3>" + stockChart(si) + "</div>"; });
       h += "</div>";
     } else {
-      h += '<p class="muted">Type a SKU code in the search box to see its projected stock band per warehouse.</p>';
+      h += matchesBox() || '<p class="muted">Type a SKU code in the search box to see its projected stock band per warehouse.</p>';
     }
     h += warehouseCharts();
     if (inv.n) {
@@ -503,7 +513,7 @@
       }).filter(function (o) { return skuMatch(seriesSku[o.s]); });
       tot.sort(function (a, b) { return b.t - a.t; });
       list = tot.slice(0, 6).map(function (o) { return o.s; });
-      h += "<h2>Largest series" + (state.sku ? " matching “" + esc(state.sku) + "”" : "") + "</h2><p class=\"muted\">Type a SKU code to see its own fan charts.</p>";
+      h += matchesBox() + "<h2>Largest series" + (state.sku ? " matching “" + esc(state.sku) + "”" : "") + "</h2><p class=\"muted\">Type a SKU code to see its own fan charts.</p>";
     }
     h += lg + '<div class="grid2">';
     list.forEach(function (si) {
@@ -585,7 +595,7 @@
     var below = 0;
     for (var j = 0; j < sv.n; j++) if (fr[j] !== null && fr[j] < 0.95) below++;
     var svc = S.service || {};
-    var h = '<h2 class="print-title">Service</h2>' + (selectedSku() ? skuDetailHeader(selectedSku()) : "") + "<h2>Service by SKU and warehouse</h2>" +
+    var h = '<h2 class="print-title">Service</h2>' + (selectedSku() ? skuDetailHeader(selectedSku()) : matchesBox()) + "<h2>Service by SKU and warehouse</h2>" +
       kv([["Expected fill rate", svc.fill_rate !== undefined ? pct(svc.fill_rate) : null],
         ["Cycle service level", svc.cycle_service_level !== undefined ? pct(svc.cycle_service_level) : null],
         ["Series below 95% fill rate", num(below) + " of " + num(sv.n)]]);
@@ -872,6 +882,14 @@
   var search = document.getElementById("sku-search"), timer = null;
   search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { setSku(search.value); }, 150); });
   document.getElementById("sku-clear").addEventListener("click", function () { search.value = ""; setSku(""); });
+  search.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { search.value = ""; clearTimeout(timer); setSku(""); }
+    if (e.key === "Enter") {
+      clearTimeout(timer);
+      var hits = allSkus.filter(function (k) { return k.toLowerCase().indexOf(search.value.trim().toLowerCase()) >= 0; });
+      setSku(hits.length ? hits[0] : search.value);
+    }
+  });
   document.addEventListener("click", function (e) {
     var t = e.target;
     var chip = t.closest("[data-supplier]");

@@ -371,3 +371,15 @@ def test_a_plan_without_orders_compares_as_all_removed(two_plans, tmp_path):
     assert cmp.orders["diff"].sum() == -23.0
     k = cmp.kpis.set_index("kpi")
     assert k.loc["total_orders", ["base", "none"]].tolist() == [23.0, 0.0]
+
+
+def test_tolerance_treats_small_changes_as_unchanged(two_plans):
+    cmp = compare_runs(list(two_plans), tolerance=2.5)
+    lines = cmp.orders.set_index(["supplier", "sku", "warehouse", "order_week"])
+    assert lines.loc[("S2", "A", "W2", W2), "change"] == "unchanged"  # +2 units
+    assert lines.loc[("S2", "A", "W2", W2), "diff"] == 2.0  # the difference is still there
+    assert lines.loc[("S2", "B", "W1", W1), "change"] == "removed"  # -4 units
+    assert cmp.changed_lines()["diff"].tolist() == [5.0, -4.0]
+    assert "2 of 5 lines changed by more than 2.5 units" in format_comparison(cmp)
+    with pytest.raises(ValueError, match="'tolerance' parameter"):
+        compare_runs(list(two_plans), tolerance=-1.0)

@@ -208,10 +208,24 @@ def runs(
     show_default=True,
     help="SKUs and order lines shown (the CSV files have all).",
 )
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="UNITS",
+    help="Order lines whose quantities differ by at most this many units count as unchanged.",
+)
 @quiet_opt
 @verbose_opt
 def compare(
-    refs: tuple[str, ...], out: Path | None, db: Path | None, top: int, quiet: bool, verbose: bool
+    refs: tuple[str, ...],
+    out: Path | None,
+    db: Path | None,
+    top: int,
+    tolerance: float,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Compare finished runs: KPIs side by side, scenario and order differences.
 
@@ -231,7 +245,7 @@ def compare(
       planner plan scenarios/demo.yaml --out runs/base
       planner plan scenarios/demo.yaml --set costs.shortage_multiplier=2 --out runs/short2
       planner compare runs/base runs/short2
-      planner compare -2 -1 --out runs/cmp
+      planner compare -2 -1 --out runs/cmp --tolerance 1
     """
     con = Console(quiet, verbose)
 
@@ -242,7 +256,7 @@ def compare(
 
         paths = [resolve_run(ref, db=db) for ref in refs]
         con.progress(f"reading {len(paths)} runs")
-        cmp = compare_runs(paths)
+        cmp = compare_runs(paths, tolerance=tolerance)
         kinds = {r.kind for r in cmp.runs}
         if len(kinds) > 1:
             con.warn(f"comparing runs of different kinds ({', '.join(sorted(kinds))})")

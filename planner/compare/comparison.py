@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.compare.orders import changed, diff_columns, order_lines, orders_by
+from planner.compare.orders import TOL, changed, diff_columns, order_lines, orders_by
 from planner.compare.runs import PLAN, RunFolder, load_run, run_kpis, unique_labels
 from planner.compare.scenario import scenario_differences
 from planner.errors import ConfigError, Problem
@@ -40,6 +40,7 @@ class Comparison:
     by_supplier: pd.DataFrame | None = None
     by_sku: pd.DataFrame | None = None
     by_week: pd.DataFrame | None = None
+    tolerance: float = TOL  # order quantities within this many units count as unchanged
 
     @property
     def labels(self) -> list[str]:
@@ -53,7 +54,7 @@ class Comparison:
         """Order lines that differ from the base in at least one run, largest first."""
         if self.orders is None:
             return pd.DataFrame()
-        return changed(self.orders, self.plan_labels)
+        return changed(self.orders, self.plan_labels, self.tolerance)
 
 
 def kpi_table(runs: list[RunFolder]) -> pd.DataFrame:
@@ -88,13 +89,20 @@ def kpi_table(runs: list[RunFolder]) -> pd.DataFrame:
     return table
 
 
-def compare_runs(paths: list[Path | str], labels: list[str] | None = None) -> Comparison:
+def compare_runs(
+    paths: list[Path | str], labels: list[str] | None = None, tolerance: float = TOL
+) -> Comparison:
     """Compare two or more finished run folders; the first is the base.
 
     Plan runs give KPIs, scenario differences and order differences; simulate runs
     (kpis.csv) give their KPIs per policy; sweep runs (sweep.csv) their KPIs per grid point.
-    Order differences need at least two plan runs (the base must be one).
+    Order differences need at least two plan runs (the base must be one); order lines whose
+    quantities differ by at most `tolerance` units count as unchanged.
     """
+    if not tolerance >= 0:
+        raise ValueError(
+            f"The 'tolerance' parameter of compare_runs must be >= 0. Got {tolerance!r} instead."
+        )
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise ConfigError(
@@ -117,10 +125,10 @@ def compare_runs(paths: list[Path | str], labels: list[str] | None = None) -> Co
     scenario = scenario_differences(
         {r.label: r.scenario for r in runs}, {r.label: r.fingerprint for r in runs}
     )
-    cmp = Comparison(runs=runs, kpis=kpis, scenario=scenario)
+    cmp = Comparison(runs=runs, kpis=kpis, scenario=scenario, tolerance=tolerance)
     plans = [r for r in runs if r.kind == PLAN]
     if len(plans) >= 2 and runs[0].kind == PLAN:
-        lines = order_lines({r.label: r.orders for r in plans})
+        lines = order_lines({r.label: r.orders for r in plans}, tolerance)
         plan_labels = [r.label for r in plans]
         cmp.orders = lines
         cmp.by_supplier = orders_by(lines, plan_labels, "supplier")

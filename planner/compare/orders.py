@@ -21,14 +21,16 @@ def diff_columns(labels: list[str]) -> dict[str, str]:
     return {label: f"diff_{label}" for label in others}
 
 
-def _change(base: pd.Series, other: pd.Series) -> pd.Series:
+def _change(base: pd.Series, other: pd.Series, tolerance: float = TOL) -> pd.Series:
+    """added / removed / increased / decreased, or unchanged when |other - base| <= tolerance."""
     delta = other - base
+    moved = delta.abs() > max(tolerance, TOL)
     out = np.select(
         [
-            (base.abs() <= TOL) & (other.abs() > TOL),
-            (base.abs() > TOL) & (other.abs() <= TOL),
-            delta > TOL,
-            delta < -TOL,
+            moved & (base.abs() <= TOL),
+            moved & (other.abs() <= TOL),
+            moved & (delta > 0),
+            moved & (delta < 0),
         ],
         ["added", "removed", "increased", "decreased"],
         default="unchanged",
@@ -36,10 +38,11 @@ def _change(base: pd.Series, other: pd.Series) -> pd.Series:
     return pd.Series(out, index=base.index)
 
 
-def order_lines(orders: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def order_lines(orders: dict[str, pd.DataFrame], tolerance: float = TOL) -> pd.DataFrame:
     """compare.csv: supplier, sku, warehouse, order_week, committed, quantity_<run>...,
     the differences against the base run, line_cost_<run>... and, for two runs, `change`
-    (added, removed, increased, decreased, unchanged).
+    (added, removed, increased, decreased, or unchanged when the quantities differ by at most
+    `tolerance` units).
 
     `orders` maps each run label to its orders.csv, base first.
     """
@@ -66,7 +69,7 @@ def order_lines(orders: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for label, col in diff_columns(labels).items():
         out[col] = (out[f"quantity_{label}"] - base).round(6)
     if len(labels) == 2:
-        out["change"] = _change(base, out[f"quantity_{labels[1]}"])
+        out["change"] = _change(base, out[f"quantity_{labels[1]}"], tolerance)
     for label in labels:
         col = f"line_cost_{label}"
         if col in merged:
@@ -90,11 +93,13 @@ def orders_by(lines: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
     return table.sort_values(by, kind="stable").reset_index(drop=True)
 
 
-def changed(lines: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """The lines that differ from the base in at least one run, largest change first."""
+def changed(lines: pd.DataFrame, labels: list[str], tolerance: float = TOL) -> pd.DataFrame:
+    """The lines that differ from the base by more than `tolerance` units in at least one run,
+    largest change first."""
     diffs = list(diff_columns(labels).values())
     size = lines[diffs].abs().max(axis=1)
-    keep = lines[size > TOL].copy()
-    keep["_size"] = size[size > TOL]
+    moved = size > max(tolerance, TOL)
+    keep = lines[moved].copy()
+    keep["_size"] = size[moved]
     keep = keep.sort_values(["_size", *KEYS], ascending=[False] + [True] * len(KEYS))
     return keep.drop(columns="_size").reset_index(drop=True)

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from planner.compare.comparison import Comparison
-from planner.compare.orders import KEYS, diff_columns
+from planner.compare.orders import KEYS, TOL, diff_columns
 
 RATE_KPIS = {"fill_rate", "cycle_service_level"}
 
@@ -120,7 +120,8 @@ def _lines_text(cmp: Comparison, top: int) -> str:
     diffs = diff_columns(labels)
     lines = cmp.changed_lines()
     if lines.empty:
-        return "  no order line differs from the base"
+        within = f" by more than {cmp.tolerance:g} units" if cmp.tolerance > TOL else ""
+        return f"  no order line differs from the base{within}"
     header = [*KEYS, *labels, *diffs.values()]
     if "change" in lines:
         header.append("change")
@@ -175,5 +176,8 @@ def format_comparison(cmp: Comparison, top: int = 15) -> str:
     out += ["", "orders by week (units)", _by_text(cmp.by_week, labels, "order_week", None)]
     out += ["", f"orders by SKU (units; largest {top} differences)"]
     out += [_by_text(cmp.by_sku, labels, "sku", top)]
-    out += ["", f"largest order line changes (top {top})", _lines_text(cmp, top)]
+    n_changed = len(cmp.changed_lines())
+    within = f" by more than {cmp.tolerance:g} units" if cmp.tolerance > TOL else ""
+    title = f"largest order line changes ({n_changed} of {len(cmp.orders)} lines changed{within})"
+    out += ["", title, _lines_text(cmp, top)]
     return "\n".join(out)

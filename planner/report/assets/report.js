@@ -715,7 +715,7 @@
       }), rows, function (c) { return bs.col(c); }, { skuKey: "sku", sort: { key: "fill_rate", dir: 1 } });
     }
     var imgs = renderImages();
-    if (imgs) h += "<h2>Plots</h2><div class=\"grid2\">" + imgs + "</div>";
+    if (imgs) h += "<h2>Plots</h2><div class=\"plots\">" + imgs + "</div>";
     return h;
   }
 
@@ -763,7 +763,7 @@
       h += "</div>";
     }
     var imgs = renderImages();
-    if (imgs) h += "<h2>Plots</h2><div class=\"grid2\">" + imgs + "</div>";
+    if (imgs) h += "<h2>Plots</h2><div class=\"plots\">" + imgs + "</div>";
     return h;
   }
   function renderPoints() {

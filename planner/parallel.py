@@ -89,6 +89,7 @@ class TaskRunner:
         scheduler: str | None = None,
         n_workers: int | None = None,
         n_tasks: int | None = None,
+        connect_timeout: str = "30s",
     ):
         self.scheduler = scheduler
         workers = n_workers or available_cores()
@@ -115,7 +116,7 @@ class TaskRunner:
             self.n_workers = workers
         else:
             try:
-                self.client = Client(scheduler, timeout="30s")
+                self.client = Client(scheduler, timeout=connect_timeout)
             except (OSError, TimeoutError) as exc:
                 raise ConfigError(
                     Problem(

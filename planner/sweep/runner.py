@@ -25,6 +25,7 @@ from planner.parallel import TaskRunner, available_cores
 from planner.pipeline import PlanRun, PreparedDemand, demand_key, plan_from_demand, prepare_demand
 
 INFEASIBLE, SOLVER_ERROR, INVALID, ERROR = "infeasible", "solver_error", "invalid", "error"
+MIN_SERIES_PER_PROCESS = 32
 
 
 @dataclass
@@ -42,6 +43,12 @@ class PointJob:
     point_id: int
     scenario: Scenario
     overrides: list[str] = field(default_factory=list)  # the point's `key: old -> new` log
+
+
+def _client_jobs(dataset: Dataset) -> int:
+    """Forecast processes in this process: every core, unless starting them costs more than
+    forecasting a few series."""
+    return available_cores() if len(dataset.series) >= MIN_SERIES_PER_PROCESS else 1
 
 
 def prepare_group(scenario: Scenario, dataset: Dataset, n_jobs: int = 1) -> PreparedDemand:
@@ -92,10 +99,10 @@ def run_points(
                 f"forecasting {len(dataset.series)} series ({sc.forecast.model}) for "
                 f"{len(members)} point(s)"
             )
-            local[key] = prepare_demand(sc, dataset, n_jobs=available_cores())
+            local[key] = prepare_demand(sc, dataset, n_jobs=_client_jobs(dataset))
             handles[key] = runner.share(local[key])
         else:
-            n_jobs = 1 if runner.parallel else available_cores()
+            n_jobs = 1 if runner.parallel else _client_jobs(dataset)
             handles[key] = runner.submit(prepare_group, sc, dataset, n_jobs)
         for job in members:
             task = runner.submit(solve_point, handles[key], job.scenario, job.overrides)

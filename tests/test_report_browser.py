@@ -61,9 +61,9 @@ def assert_clean(page: Path, fragment: str | None = None) -> str:
     return body(dump.dom)
 
 
-def test_the_checks_catch_a_broken_page(tmp_path):
+def test_the_checks_catch_a_broken_page(plan_run, tmp_path):
     """The harness is not vacuous: a script error shows in the console and the error box."""
-    page = build_report(write_sample_simulate(tmp_path / "sim"))
+    page = build_report(plan_run, tmp_path / "broken.html")
     text = page.read_text(encoding="utf-8")
     head, tail = text.rsplit("})();\n</script>", 1)  # the report's own script, at the end
     page.write_text(head + "undefinedCall(); })();\n</script>" + tail)

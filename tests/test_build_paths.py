@@ -177,8 +177,20 @@ def test_building_creates_no_variable_or_row_objects():
     assert len(model.stock) == lay.S * lay.n * lay.T
     assert len(list(model.stock_balance.keys())) == lay.S * lay.n * lay.T
     assert model.stock[len(model.stock) - 1].lb == 0
+    k = int(np.argmax(data.demand.reshape(-1)))  # lost sales: 0 <= short <= demand
+    assert (model.short[k].lb, model.short[k].ub) == (0, data.demand.reshape(-1)[k])
     with pytest.raises(KeyError):
         model.stock[len(model.stock)]
+
+
+def test_matrix_model_clones_and_pickles_into_the_same_model():
+    import pickle
+
+    data = synthetic_model_data(3, 2, 2, 6, 3, seed=4)
+    model, _ = build_model(data)
+    want = solve_model(model).objective
+    for copy in (model.clone(), pickle.loads(pickle.dumps(model))):
+        assert solve_model(copy).objective == pytest.approx(want, rel=1e-12)
 
 
 def _changed(model):

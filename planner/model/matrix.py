@@ -111,18 +111,26 @@ class ColumnSpace:
         return np.searchsorted(starts, col, side="right") - 1
 
 
+class _BlockBounds:
+    """Bounds rule of a LazyVar (a class, not a closure, so that models pickle)."""
+
+    def __init__(self, lb: np.ndarray, ub: np.ndarray):
+        self.lb, self.ub = lb, ub
+
+    def __call__(self, _model, k):
+        lo, hi = float(self.lb[k]), float(self.ub[k])
+        return (None if lo == -np.inf else lo, None if hi == np.inf else hi)
+
+
 class LazyVar(IndexedVar):
     """Var indexed 0..size-1 whose variables are created on first access."""
 
     def __init__(self, block: VarBlock):
-        lb, ub = block.lb, block.ub
-
-        def bounds(_m, k):
-            lo, hi = float(lb[k]), float(ub[k])
-            return (None if lo == -np.inf else lo, None if hi == np.inf else hi)
-
         super().__init__(
-            pyo.RangeSet(0, block.size - 1), dense=False, domain=block.domain, bounds=bounds
+            pyo.RangeSet(0, block.size - 1),
+            dense=False,
+            domain=block.domain,
+            bounds=_BlockBounds(block.lb, block.ub),
         )
         self._block = block
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -183,9 +184,10 @@ def render(results: list[dict], meta: dict) -> str:
         "# plan.xlsx benchmark",
         "",
         f"`python benchmarks/excel.py --sizes {meta['sizes']} --repeat {meta['repeat']}`, "
-        f"{meta['date']}, Python {meta['python']}, {meta['machine']}. The machine (2 cores) was "
-        "shared with other jobs while measuring, so absolute seconds are noisy; the ratio is "
-        "measured in the same run.",
+        f"{meta['date']}, Python {meta['python']}, {meta['machine']}, {meta['cores']} cores. "
+        f"The machine was shared with other jobs while measuring (1-minute load average "
+        f"{meta['load']}), so absolute seconds are inflated and noisy; the ratio is measured "
+        "in the same run, the two writers alternated.",
         "",
         "workbook: `write_workbook(run_dir)` (every sheet formatted, purchase orders, panes, "
         "filters); reference: the same CSVs as plain sheets with pandas `to_excel` "
@@ -212,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the raw results here")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    load_before = os.getloadavg()[0]
     results = []
     for n in sizes:
         r = measure(n, args.repeat)
@@ -228,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {platform.system()}",
+        "cores": os.cpu_count(),
+        "load": f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after",
     }
     if args.md:
         args.md.parent.mkdir(parents=True, exist_ok=True)

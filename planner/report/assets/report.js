@@ -40,7 +40,12 @@
   function qty(v) { return num(v, Math.abs(v) >= 100 || v === Math.round(v) ? 0 : 1); }
   function money(v) { return num(v, 2); }
   function plain(v) { return v === null || v === undefined ? "–" : num(v, v === Math.round(v) || Math.abs(v) >= 100 ? 0 : 2); }
-  function pct(v, d) { return v === null || v === undefined ? "–" : num(100 * v, d === undefined ? 1 : d) + "%"; }
+  function pct(v, d) {
+    if (v === null || v === undefined) return "–";
+    d = d === undefined ? 1 : d;
+    var x = 100 * v;
+    return num(Math.abs(x) < 0.5 * Math.pow(10, -d) ? 0 : x, d) + "%"; /* no "-0.0%" */
+  }
   function esc(s) {
     return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];

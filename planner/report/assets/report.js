@@ -314,7 +314,10 @@
       }).join("") + '<option value="all"' + (state.week === "all" ? " selected" : "") + ">all weeks</option></select></label>" +
       '<div class="chips" id="supplier-chips"><span class="chip' + (state.supplier ? "" : " on") + '" data-supplier="">All suppliers</span>' +
       suppliers.map(function (s) {
-        return '<span class="chip' + (state.supplier === s ? " on" : "") + '" data-supplier="' + esc(s) + '">' + esc(s) + "</span>";
+        var n = 0;
+        for (var i = 0; i < orders.n; i++) if (sup[i] === s && (state.week === "all" || week[i] === state.week) && skuMatch(sku[i])) n++;
+        return '<span class="chip' + (state.supplier === s ? " on" : "") + '" data-supplier="' + esc(s) + '" title="' + num(n) +
+          ' lines in this selection">' + esc(s) + ' <span class="muted small">' + num(n) + "</span></span>";
       }).join("") + '</div><span class="spacer"></span><button type="button" id="orders-csv">Download these lines (CSV)</button></div>';
     // rows of the selection, grouped by supplier
     var rows = [];

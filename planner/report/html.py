@@ -2,9 +2,10 @@
 
     build_report(Path("runs/demo-baseline-20261123-090000"))  # -> .../report.html
 
-The data are embedded as JSON (see `planner.report.payload`); the page's CSS and JavaScript
-(`planner/report/assets/`) are inlined, and the charts are SVG drawn by that script, so the
-file opens offline in any browser and prints cleanly.
+The data are embedded as JSON (see `planner.report.payload`); the page's template, CSS and
+JavaScript (`planner/report/assets/`: report.html, report.css and the script in four parts)
+are inlined, and the charts are SVG drawn by that script, so the file opens offline in any
+browser and prints cleanly.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from planner.output import write_text
 from planner.report.payload import collect
 
 REPORT_NAME = "report.html"
+# the page's script, in order; concatenated inside one function by the template
+SCRIPT_PARTS = ("report-core.js", "report-plan.js", "report-runs.js", "report-main.js")
 KIND_TITLES = {"plan": "Procurement plan", "simulate": "Policy simulation", "sweep": "Cost sweep"}
 
 
@@ -43,7 +46,7 @@ def render(payload: dict) -> str:
         "scenario": html.escape(str(scenario)),
         "css": _asset("report.css"),
         "data": _embed_json(payload),
-        "js": _asset("report.js"),
+        "js": "".join(_asset(name) for name in SCRIPT_PARTS),
     }
     # one pass over the template: inserted text is never scanned for placeholders again
     page = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], _asset("report.html"))

@@ -133,3 +133,6 @@ def test_simulate_and_sweep_reports_render(tmp_path):
     build_report(sweep_dir / "points" / "001")
     dom = assert_clean(build_report(sweep_dir), "view=all")
     assert 'id="tornado"' in dom and 'href="points/001/report.html"' in dom
+    # the infeasible point (shortage multiplier 4) has no cost: not in the tornado's ranges
+    swings = re.findall(r"<text[^>]*>([^<>]+ → [^<>]+) : [^<>]+</text>", dom)
+    assert sorted(swings) == ["0.5 → 2", "8 → 12"]

@@ -297,7 +297,10 @@ def sweep_payload(run_dir: Path) -> dict:
     keys = [c for c in sweep.columns if c not in SWEEP_RESULT_COLUMNS]
     links = []
     if "run_dir" in sweep:
-        for value in sweep["run_dir"].astype(str):
+        for value in sweep["run_dir"].fillna("").astype(str):
+            if not value.strip():
+                links.append(None)  # a point that wrote no folder
+                continue
             target = Path(value)
             if not target.is_absolute() and not target.exists():
                 target = run_dir / target

@@ -421,6 +421,17 @@ def write_sample_sweep(out: Path, seed: int = 0) -> Path:
                     "run_dir": str(run_dir),
                 }
             )
+    failed = {k: np.nan for k in rows[0]}  # a point without a plan: no costs, not in the curves
+    failed.update(
+        {
+            "costs.shortage_multiplier": 4.0,
+            "plan.horizon_weeks": 12,
+            "status": "infeasible",
+            "bottlenecks": "",
+            "run_dir": "",
+        }
+    )
+    rows.append(failed)
     write_csv(pd.DataFrame(rows), out / "sweep.csv")
     for k in (1, 2):  # two points with their own plan folders and reports
         write_sample_plan(

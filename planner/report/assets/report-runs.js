@@ -108,7 +108,8 @@
     if (!D.sweep) return h + '<div class="empty">No sweep.csv in this run.</div>';
     var sw = T("sweep"), keys = D.sweep_keys || [], obj = sw.col("objective"), status = sw.col("status");
     var ok = [];
-    for (var i = 0; i < sw.n; i++) if (obj[i] !== null && (!status || !status[i] || /optimal|feasible|time/i.test(status[i]))) ok.push(i);
+    var PLANNED = { optimal: 1, time_limit_feasible: 1 }; /* the points that have a plan */
+    for (var i = 0; i < sw.n; i++) if (obj[i] !== null && (!status[i] || PLANNED[status[i]])) ok.push(i);
     var all = ok.map(function (i) { return obj[i]; }), base = all.length ? all.reduce(function (a, b) { return a + b; }, 0) / all.length : 0;
     var bars = keys.map(function (key) {
       var c = sw.col(key), groups = {};

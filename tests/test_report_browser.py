@@ -118,11 +118,34 @@ def test_sku_search_finds_a_sku(plan_run):
     assert rows and set(rows) == {"SKU-002"}
 
 
-def test_orders_of_one_supplier_in_one_click(plan_run):
-    """The supplier chips link to #supplier=...: the table then holds that supplier only."""
-    dom = assert_clean(plan_run / "report.html", "supplier=S2&week=all")
-    groups = re.findall(r'<tr class="group" data-supplier="([^"]+)"', dom)
-    assert groups == ["S2"]
+def test_typing_a_sku_and_one_click_to_a_supplier(plan_run):
+    """What a user does, over the DevTools protocol: type in the search box, press Enter,
+    click a supplier chip, press Escape; no console errors on the way."""
+    from planner.report.devtools import DevToolsPage
+
+    skus_shown = "[...new Set([...document.querySelectorAll('#orders-table tr[data-sku]')].map(r => r.dataset.sku))].sort()"
+    with DevToolsPage.open(plan_run / "report.html") as page:
+        assert page.evaluate(skus_shown) == ["SKU-001", "SKU-002"]
+        page.type_into("#sku-search", "sku-00")  # matches both: they are offered as links
+        page.settle()
+        assert "2 SKUs match" in page.evaluate("document.getElementById('sku-matches').textContent")
+        page.press("Enter")  # picks the first match
+        page.settle()
+        assert page.evaluate("document.getElementById('sku-search').value") == "SKU-001"
+        assert page.evaluate(skus_shown) == ["SKU-001"]
+        assert page.evaluate("document.getElementById('sku-detail').dataset.sku") == "SKU-001"
+        page.click('.chip[data-supplier="S1"]')  # this week's orders from S1, one click
+        page.settle(0.1)
+        groups = (
+            "[...document.querySelectorAll('#orders-table tr.group')].map(r => r.dataset.supplier)"
+        )
+        assert page.evaluate(groups) == ["S1"]
+        assert "supplier=S1" in page.evaluate("location.hash")
+        page.press("Escape")  # clears the search; the supplier stays chosen
+        page.settle()
+        assert page.evaluate(skus_shown) == ["SKU-001", "SKU-002"]
+        assert page.evaluate(groups) == ["S1"]
+        assert page.errors == []
 
 
 def test_simulate_and_sweep_reports_render(tmp_path):

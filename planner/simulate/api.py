@@ -221,7 +221,7 @@ def simulate_scenario(
     scenario_method: str = "reduced",
 ) -> SimulationResult:
     """Replay the last `weeks` weeks under each policy (see the module docstring)."""
-    from planner.parallel import map_tasks
+    from planner.parallel import TaskRunner, map_tasks
     from planner.pipeline import solver_options
 
     timings: dict[str, float] = {}
@@ -278,15 +278,16 @@ def simulate_scenario(
             progress("replaying policies", done[0], total)
 
         order = sorted(range(len(policies)), key=lambda k: POLICIES.index(policies[k]))
-        out = map_tasks(
-            _trace_policy,
-            [(policies[k], rp) for k in order],
-            scheduler=scheduler,
-            n_workers=n_workers,
-            on_done=finished,
-        )
-        by_name = {policies[k]: res for k, res in zip(order, out, strict=True)}
-        results.append([by_name[p] for p in policies])
+        out: dict[str, tuple[Trace, float | None, float]] = {}
+        with TaskRunner(scheduler=scheduler, n_workers=n_workers, n_tasks=len(order)) as runner:
+            shared = runner.share(rp)  # the forecasts go to each worker once
+            handles = [runner.submit(_trace_policy, policies[k], shared) for k in order]
+            index = {h.key: k for h, k in zip(handles, order, strict=True)}
+            for task, res in runner.as_completed(handles):
+                k = index[task.key]
+                out[policies[k]] = res
+                finished(k, res)
+        results.append([out[p] for p in policies])
         timings["policies"] = time.perf_counter() - t
     else:
         t = time.perf_counter()

@@ -1,7 +1,8 @@
 """Every way of getting the replenishment model from Pyomo into HiGHS, measured side by side.
 
     python benchmarks/build_paths.py --size small,medium5 [--paths a,b,...] [--solve]
-                                     [--markdown benchmarks/results/build_paths.md]
+                                     [--json RUN.json] [--markdown benchmarks/results/build_paths.md]
+    python benchmarks/build_paths.py --render RUN1.json,RUN2.json --markdown OUT.md
 
 Each path builds the model from the same ModelData and hands it to a `highspy.Highs`
 instance; build and hand-over are timed separately, each path in a fresh subprocess so that
@@ -448,8 +449,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="per path and case (s)")
     ap.add_argument("--json", type=Path, default=None, help="append the raw results here")
     ap.add_argument("--markdown", type=Path, default=None, help="write the tables here")
+    ap.add_argument(
+        "--render",
+        default=None,
+        help="comma-separated JSON files of earlier runs: write their tables to --markdown",
+    )
     ap.add_argument("--child", choices=PATHS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.render:
+        runs = [json.loads(Path(f).read_text()) for f in args.render.split(",")]
+        text = markdown([r for run in runs for r in run["rows"]], runs[0]["meta"]) + "\n"
+        if args.markdown:
+            args.markdown.write_text(text)
+        print(text)
+        return 0
     if args.child:
         print(json.dumps(measure(args.child, args.size, args.solve)))
         return 0

@@ -55,6 +55,37 @@ def _workers_ignore_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+# imported once by the process that local workers fork from (see _fork_from_a_warm_server)
+WORKER_PRELOAD = (
+    "distributed",
+    "numpy",
+    "pandas",
+    "scipy.sparse",
+    "highspy",
+    "pyomo.environ",
+    "planner.pipeline",
+    "planner.sweep.runner",
+)
+
+
+@contextlib.contextmanager
+def _fork_from_a_warm_server():
+    """Local workers fork from a single-threaded server that has imported the planner once,
+    instead of each starting a fresh interpreter that imports everything again (spawn): on a
+    busy machine that start-up costs more than a sweep of small plans."""
+    import multiprocessing
+
+    import dask
+    from distributed.utils import get_mp_context
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
+        yield
+
+
 class _Deferred:
     """A task of the in-process runner: computed when it is collected, in submission order."""
 
@@ -104,12 +135,12 @@ class TaskRunner:
         from distributed import Client, LocalCluster
 
         if scheduler is None:
-            with _workers_ignore_ctrl_c():
+            with _workers_ignore_ctrl_c(), _fork_from_a_warm_server():
                 self.cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: never "8787 already in use"
                     silence_logs=logging.ERROR,
                 )
             self.client = Client(self.cluster)
@@ -163,12 +194,18 @@ class TaskRunner:
             yield fut, fut.result()
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-        if self.cluster is not None:
-            self.cluster.close()
-            self.cluster = None
+        log = logging.getLogger("distributed")
+        level = log.level
+        log.setLevel(logging.CRITICAL)  # workers going away while shutting down is expected
+        try:
+            if self.client is not None:
+                self.client.close()
+                self.client = None
+            if self.cluster is not None:
+                self.cluster.close()
+                self.cluster = None
+        finally:
+            log.setLevel(level)
 
     def __enter__(self) -> TaskRunner:
         return self

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -446,10 +445,12 @@ class _Pool:
             return out
         n_chunks = min(len(items), 4 * self.n_jobs)
         chunks = [items[i::n_chunks] for i in range(n_chunks)]
-        done = []
-        for chunk in self.executor.map(fn, chunks, repeat(task)):
-            done.append(chunk)
-            self._advance(len(chunk))
+        futures = [self.executor.submit(fn, chunk, task) for chunk in chunks]
+        if self.progress is not None:  # counted as chunks finish, in any order
+            sizes = {f: len(chunk) for f, chunk in zip(futures, chunks, strict=True)}
+            for future in as_completed(futures):
+                self._advance(sizes[future])
+        done = [future.result() for future in futures]
         results: list = [None] * len(items)
         for i, chunk in enumerate(done):
             results[i::n_chunks] = chunk

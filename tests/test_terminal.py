@@ -4,6 +4,7 @@
 import io
 import re
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -267,6 +268,27 @@ def test_plan_on_a_simulated_terminal_shows_the_forecast_bar_and_solve_spinner(
     assert "building the model and solving with HiGHS" in err
     assert "\x1b[2K" in err
     assert "\x1b" not in res.stdout  # results stay plain
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_forecast_panel_progress_counts_every_series_and_changes_nothing(n_jobs):
+    import numpy as np
+
+    from planner.forecast import forecast_panel
+
+    rng = np.random.default_rng(5)
+    ys = [rng.poisson(10 + 3 * k, 60).astype(float) for k in range(6)]
+    ids = [f"s{k}" for k in range(6)]
+    kw = {"model": "seasonal_naive", "season_length": 4, "n_paths": 50, "seed": 1}
+    calls = []
+    with_progress = forecast_panel(
+        ys, ids, 4, n_jobs=n_jobs, progress=lambda d, t: calls.append((d, t)), **kw
+    )
+    plain = forecast_panel(ys, ids, 4, n_jobs=n_jobs, **kw)
+    assert calls[0] == (0, 12) and calls[-1] == (12, 12)  # backtest (calibration) + forecast
+    assert all(a[0] <= b[0] for a, b in pairwise(calls))
+    assert np.array_equal(with_progress.paths, plain.paths)
+    assert np.array_equal(with_progress.quantiles, plain.quantiles)
 
 
 # -- help ------------------------------------------------------------------------------------

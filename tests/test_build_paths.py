@@ -222,3 +222,15 @@ def test_changes_made_through_pyomo_reach_the_solver():
     assert m.order_first[1].value == pytest.approx(res["matrix"].values["order_first"][1])
     # a constraint added by the user gets its dual under its own name
     assert "extra_link" in res["matrix"].duals
+
+
+def test_a_deactivated_family_is_left_out_on_both_backends():
+    data = CASES["warehouse_capacity"]  # a case where the capacity binds
+    res = {}
+    for b in ("environ", "matrix"):
+        model, _ = build_model(data, backend=b)
+        model.warehouse_capacity.deactivate()
+        res[b] = solve_model(model)
+        assert "warehouse_capacity" not in res[b].duals
+    assert res["matrix"].objective == pytest.approx(res["environ"].objective, rel=1e-9)
+    assert res["matrix"].objective < solve_model(build_model(data)[0]).objective

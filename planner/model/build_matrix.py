@@ -24,6 +24,8 @@ from planner.model.matrix import (
     MatrixConstraint,
     Rows,
     VarBlock,
+    row_slice,
+    stack_rows,
 )
 from planner.model.objective import cvar_matrix, objective_vector
 from planner.model.orders import order_multiple_matrix, order_setup_matrix
@@ -97,10 +99,13 @@ def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
     m = pyo.ConcreteModel(name="replenishment")
     for b in cols.blocks:
         setattr(m, b.name, LazyVar(b))
-    for rows in arrays.families:
+    A, starts = stack_rows(arrays.families, cols.size)
+    for k, rows in enumerate(arrays.families):
         if rows.labels is not None:
             setattr(m, f"{rows.name}_rows", rows.labels)
-        setattr(m, rows.name, MatrixConstraint(rows.matrix(cols.size), rows.lb, rows.ub, cols))
+        view = row_slice(A, int(starts[k]), int(starts[k + 1]))
+        con = MatrixConstraint(view, rows.lb, rows.ub, cols, stacked=(A, int(starts[k])))
+        setattr(m, rows.name, con)
     m.total_cost = LinearObjective(arrays.cost, 0.0, cols)
     m._columns = cols
     return m, arrays.layout

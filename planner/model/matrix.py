@@ -65,13 +65,33 @@ class Rows:
         return len(self.lb)
 
     def matrix(self, n_cols: int) -> sp.csr_matrix:
-        A = sp.csr_matrix(
-            (self.val.astype(float), (self.row.astype(np.int64), self.col.astype(np.int64))),
-            shape=(self.n_rows, n_cols),
-        )
-        A.sum_duplicates()
-        A.eliminate_zeros()
-        return A
+        return stack_rows([self], n_cols)[0]
+
+
+def stack_rows(families: list[Rows], n_cols: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """All families' rows as one CSR matrix (one family after the other) and each family's
+    first row (plus the total at the end)."""
+    starts = np.cumsum([0] + [f.n_rows for f in families])
+    row = np.concatenate([f.row + starts[k] for k, f in enumerate(families)] or [np.zeros(0)])
+    col = np.concatenate([f.col for f in families] or [np.zeros(0)])
+    val = np.concatenate([f.val for f in families] or [np.zeros(0)])
+    A = sp.csr_matrix(
+        (val.astype(float, copy=False), (row.astype(np.int64, copy=False), col.astype(np.int64))),
+        shape=(int(starts[-1]), n_cols),
+    )
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    return A, starts
+
+
+def row_slice(A: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    """Rows start..stop-1 of a CSR matrix sharing its data and column indices (no copy)."""
+    p0, p1 = A.indptr[start], A.indptr[stop]
+    return sp.csr_matrix(
+        (A.data[p0:p1], A.indices[p0:p1], A.indptr[start : stop + 1] - p0),
+        shape=(stop - start, A.shape[1]),
+        copy=False,
+    )
 
 
 def coo(*parts: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,11 +167,21 @@ class LazyVar(IndexedVar):
 class MatrixConstraint(IndexedConstraint):
     """Rows lb <= A x <= ub of one constraint family, A in CSR form over the column space."""
 
-    def __init__(self, A: sp.csr_matrix, lb: np.ndarray, ub: np.ndarray, columns: ColumnSpace):
+    def __init__(
+        self,
+        A: sp.csr_matrix,
+        lb: np.ndarray,
+        ub: np.ndarray,
+        columns: ColumnSpace,
+        stacked: tuple[sp.csr_matrix, int] | None = None,
+    ):
         self._A = A.tocsr()
         self._lb = np.asarray(lb, float)
         self._ub = np.asarray(ub, float)
         self._columns = columns
+        # (the model-wide matrix whose rows start..start+len(self) are this family's, when A is
+        # a view of it: the hand-over then passes the model-wide matrix without stacking)
+        self._stacked = stacked
         super().__init__(pyo.RangeSet(0, self._A.shape[0] - 1))
 
     def construct(self, data=None):

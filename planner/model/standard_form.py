@@ -200,7 +200,8 @@ def matrix_form(model: pyo.ConcreteModel) -> MatrixForm:
             else:
                 rows = np.flatnonzero(keep)
                 A, lo, hi = A[rows], lo[rows], hi[rows]
-            blocks.append(A)
+            unchanged = con._stacked is not None and keep.all() and not replaced
+            blocks.append((*con._stacked, len(rows)) if unchanged else A)
             row_lo.append(lo)
             row_hi.append(hi)
             codes.append(np.full(len(rows), code, np.int32))
@@ -249,8 +250,14 @@ def matrix_form(model: pyo.ConcreteModel) -> MatrixForm:
 
 def _stack(blocks, row_lo, extra_rows, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """One CSR matrix: the matrix blocks in order, rows compiled from expressions added."""
+    whole = _whole_stack(blocks, n_rows, n_cols)
+    if whole is not None and not extra_rows:
+        return whole
     parts = []
     for A, lo in zip(blocks, row_lo, strict=True):
+        if isinstance(A, tuple):  # an unchanged family: its rows of the model-wide matrix
+            base, start, size = A
+            A = base[start : start + size]
         if A is None:
             parts.append(sp.csr_matrix((len(lo), n_cols)))
         else:
@@ -268,6 +275,21 @@ def _stack(blocks, row_lo, extra_rows, n_rows: int, n_cols: int) -> sp.csr_matri
         A = (A + sp.csr_matrix((v, (r, c)), shape=(n_rows, n_cols))).tocsr()
         A.sum_duplicates()
     return A
+
+
+def _whole_stack(blocks, n_rows: int, n_cols: int) -> sp.csr_matrix | None:
+    """The model-wide matrix itself, when the blocks are all of its rows, in order."""
+    if not blocks or not all(isinstance(b, tuple) for b in blocks):
+        return None
+    base = blocks[0][0]
+    pos = 0
+    for b, start, size in blocks:
+        if b is not base or start != pos:
+            return None
+        pos += size
+    if pos != base.shape[0] or base.shape != (n_rows, n_cols):
+        return None
+    return base
 
 
 def _objective(model, space: ColumnSpace, cols: _Columns) -> tuple[np.ndarray, float, bool]:

@@ -386,3 +386,17 @@ def test_without_out_the_plans_stay_in_memory_until_written(mini, tmp_path):
     assert all((Path(d) / "summary.json").is_file() for d in table["run_dir"])
     assert (tmp_path / "w" / "cost_curves.png").is_file()
     assert not (tmp_path / "w" / "tornado.csv").exists()
+
+
+def test_points_of_a_scenario_that_extends_another(mini, tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        yaml.safe_dump({"extends": str(mini), "name": "child", "costs": {"holding_multiplier": 2}})
+    )
+    base, _ = load_scenario(child)
+    res = plan_points(base, {"costs.shortage_multiplier": [3]})
+    sc = res.scenarios[1].scenario
+    assert sc.name == "child" and sc.extends == str(mini)
+    assert sc.costs.holding_multiplier == 2 and sc.costs.shortage_multiplier == 3
+    assert sc.dataset == load_scenario(mini)[0].dataset  # resolved relative to the parent
+    assert sc.forecast == load_scenario(mini)[0].forecast  # inherited

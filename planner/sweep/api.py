@@ -231,7 +231,8 @@ def _points_spec(result: SweepResult) -> list[dict]:
 
 
 def _take_over(result: SweepResult, out: Path) -> None:
-    """Keep the finished points of an earlier run of the same sweep in `out`."""
+    """Keep the planned points of an earlier run of the same sweep in `out` (points without a
+    plan are planned again, so that their diagnosis is reported again)."""
     spec_path, csv_path = out / POINTS_FILE, out / "sweep.csv"
     if not spec_path.is_file():
         raise ConfigError(
@@ -266,13 +267,11 @@ def _take_over(result: SweepResult, out: Path) -> None:
     done = pd.read_csv(csv_path, keep_default_na=False, na_values=[""])
     for p, rec in zip(result.points, done.to_dict("records"), strict=False):
         status = str(rec.get("status", PENDING))
-        if status == PENDING:
-            continue
         run_dir = rec.get("run_dir")
-        if status in OK_STATUSES and not (
+        if status not in OK_STATUSES or not (
             isinstance(run_dir, str) and (Path(run_dir) / "summary.json").is_file()
         ):
-            continue  # the plan's folder is incomplete: run the point again
+            continue  # pending, no plan (planned again, for its diagnosis) or an incomplete folder
         row = result.rows[p.id]
         for c in row:
             if c not in result.columns and c in rec:
@@ -280,12 +279,6 @@ def _take_over(result: SweepResult, out: Path) -> None:
         row["bottlenecks"] = "" if pd.isna(rec.get("bottlenecks")) else rec["bottlenecks"]
         row["run_dir"] = "" if pd.isna(rec.get("run_dir")) else rec["run_dir"]
         result.resumed += 1
-    messages = {}
-    summary = out / "summary.json"
-    if summary.is_file():
-        for p in json.loads(summary.read_text(encoding="utf-8")).get("points", []):
-            messages[int(p["id"])] = p.get("message", "")
-    result.messages.update({k: v for k, v in messages.items() if v})
 
 
 # ---------------------------------------------------------------- running

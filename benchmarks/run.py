@@ -185,6 +185,32 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The results as a Markdown table: both paths' seconds and peak memory, and the ratios."""
+    out = [
+        "| case | size | variables | rows | path | build s | hand-over s | solve s | total s "
+        "| peak MB |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        for path in ("pyomo", "reference"):
+            m = r[path]
+            solve = "-" if r["build_only"] else f"{m['solve']:.2f}"
+            name = f"pyomo ({r['backend']})" if path == "pyomo" else path
+            out.append(
+                f"| {r['case']} | {r['size']} | {r['variables']:,} | {r['constraints']:,} | {name} "
+                f"| {m['build']:.2f} | {m['handover']:.2f} | {solve} "
+                f"| {m['build'] + m['handover'] + m['solve']:.2f} | {m['peak_mb']:.0f} |"
+            )
+        q = r["ratios"]
+        solve = "-" if q["solve"] is None else f"{q['solve']:.2f}x"
+        out.append(
+            f"| {r['case']} | | | | **ratio** | build + hand-over **{q['build_plus_handover']:.2f}x** "
+            f"| | {solve} | {q['total']:.2f}x | **{q['peak_memory']:.2f}x** |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -196,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "--time-limit", type=float, default=3600.0, help="HiGHS time limit per solve (s)"
     )
     ap.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write a Markdown table")
     ap.add_argument(
         "--build-only", action="store_true", help="build and hand over only; do not solve"
     )
@@ -234,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     out.write_text(json.dumps({"meta": meta, "cases": rows}, indent=2))
     print(f"\nwritten: {out}")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(rows))
+        print(f"written: {args.markdown}")
     bad = [r["case"] for r in rows if r["both_optimal"] and not r["agree"]]
     unsolved = [r["case"] for r in rows if not r["both_optimal"] and not r["build_only"]]
     if unsolved:

@@ -73,7 +73,7 @@ def test_sweep_on_a_local_cluster_writes_the_contracted_folder(mini, tmp_path):
     ]
     assert len(table) == 4 + 1 + 10  # grid + tornado base and moves (none duplicated here)
     assert (table["status"] == "optimal").all()
-    for name in ("tornado.csv", "tornado.png", "cost_curves.png", "summary.json", "points.json"):
+    for name in ("tornado.csv", "tornado.png", "cost_curves.png", "summary.json", "report.html"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "sweep" and summary["workers"] == 2

@@ -192,6 +192,8 @@ def sweep(
                     f"  {row['parameter']:<36} {_fmt(row['low_objective']):>15} "
                     f"{_fmt(row['high_objective']):>15}   swing {_fmt(row['swing'])}"
                 )
+        for note in result.notes:
+            con.warn(note)
         for pid, message in sorted(result.messages.items()):
             con.warn(f"point {pid}: {message.splitlines()[0] if message else 'no plan'}")
         if result.resumed:

@@ -85,6 +85,7 @@ class SweepResult:
     seconds_total: float = 0.0
     interrupted: bool = False
     resumed: int = 0  # points taken over from an earlier, interrupted run
+    notes: list[str] = field(default_factory=list)  # what the planner should know (warnings)
 
     def table(self) -> pd.DataFrame:
         """sweep.csv: one row per point, in point order."""
@@ -455,7 +456,7 @@ def summary_dict(result: SweepResult, files: Mapping[str, str]) -> dict[str, Any
 
 def write_sweep(result: SweepResult, out: Path) -> Path:
     """Write the sweep folder: points/ (plans kept in memory), sweep.csv, tornado.csv, the
-    plots (tornado.png, cost_curves.png) and summary.json, last."""
+    plots (tornado.png, cost_curves.png), summary.json, then report.html."""
     from planner.sweep.plots import plot_cost_curves, plot_tornado
 
     out = Path(out)
@@ -479,4 +480,13 @@ def write_sweep(result: SweepResult, out: Path) -> Path:
     if result.vary and plot_cost_curves(table[grid], list(result.vary), out / "cost_curves.png"):
         files["cost_curves"] = "cost_curves.png"
     write_json(summary_dict(result, files), out / "summary.json")
+    try:  # report.html (the report package reads the files above); the sweep is complete without
+        from planner.report.html import build_report
+
+        build_report(out)
+    except Exception as exc:
+        result.notes.append(
+            f"report.html could not be built ({type(exc).__name__}: {exc}); "
+            f"rebuild it with: planner report {out}"
+        )
     return out

@@ -302,7 +302,7 @@ def _load(model, sf, col_value: np.ndarray, values: dict[str, np.ndarray]) -> No
     for name in sf.var_blocks:
         comp = getattr(model, name)
         for k, val in enumerate(values[name].tolist()):
-            comp[k].set_value(val, skip_validation=True)
+            (comp[k] if comp.is_indexed() else comp).set_value(val, skip_validation=True)
     for col, v in sf.extra_columns:
         v.set_value(float(col_value[col]), skip_validation=True)
 

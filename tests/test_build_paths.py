@@ -234,3 +234,25 @@ def test_a_deactivated_family_is_left_out_on_both_backends():
         assert "warehouse_capacity" not in res[b].duals
     assert res["matrix"].objective == pytest.approx(res["environ"].objective, rel=1e-9)
     assert res["matrix"].objective < solve_model(build_model(data)[0]).objective
+
+
+def test_named_costs_are_the_same_on_both_backends():
+    # first_stage_cost, second_stage_cost and risk_cost are named expressions on both models
+    # (mpi-sppy's root-node cost and a recourse objective are built from them)
+    data = CASES["everything"]
+    opts = SolverOptions(mip_gap=1e-9)
+    out = {}
+    for b in ("environ", "matrix"):
+        model, _ = build_model(data, backend=b)
+        model.total_cost.deactivate()
+        model.rebuilt = pyo.Objective(
+            expr=model.first_stage_cost + model.second_stage_cost + model.risk_cost
+        )
+        res = solve_model(model, opts, load=True)
+        parts = [pyo.value(model.first_stage_cost), pyo.value(model.second_stage_cost)]
+        out[b] = (res.objective, parts, pyo.value(model.risk_cost), model.cvar_var.is_indexed())
+    (obj_e, parts_e, risk_e, idx_e), (obj_m, parts_m, risk_m, idx_m) = out.values()
+    assert obj_m == pytest.approx(obj_e, rel=1e-8)
+    assert sum(parts_m) + risk_m == pytest.approx(obj_m, rel=1e-8)
+    assert sum(parts_e) + risk_e == pytest.approx(obj_e, rel=1e-8)
+    assert idx_e is idx_m is False  # cvar_var is a scalar variable on both

@@ -20,6 +20,7 @@ from planner.model.limits import budget_matrix, supplier_capacity_matrix, wareho
 from planner.model.matrix import (
     ColumnSpace,
     LazyVar,
+    LinearCost,
     LinearObjective,
     MatrixConstraint,
     Rows,
@@ -27,7 +28,7 @@ from planner.model.matrix import (
     row_slice,
     stack_rows,
 )
-from planner.model.objective import cvar_matrix, objective_vector
+from planner.model.objective import FIRST_STAGE, cvar_matrix, objective_vector
 from planner.model.orders import order_multiple_matrix, order_setup_matrix
 from planner.model.service import service_level_matrix
 from planner.model.stock import stock_balance_matrix
@@ -38,10 +39,10 @@ def variable_blocks(data: ModelData, lay: Layout) -> list[VarBlock]:
     S, n, T = lay.S, lay.n, lay.T
     inf = np.inf
 
-    def block(name, size, domain, lo=0.0, hi=inf, integer=False):
+    def block(name, size, domain, lo=0.0, hi=inf, integer=False, scalar=False):
         lb = np.full(size, lo) if np.isscalar(lo) else np.asarray(lo, float)
         ub = np.full(size, hi) if np.isscalar(hi) else np.asarray(hi, float)
-        return VarBlock(name, int(size), lb, ub, domain, integer)
+        return VarBlock(name, int(size), lb, ub, domain, integer, scalar)
 
     nnr, nni = pyo.NonNegativeReals, pyo.NonNegativeIntegers
     short_ub = inf if data.backorder else data.demand.reshape(-1).astype(float)
@@ -60,7 +61,10 @@ def variable_blocks(data: ModelData, lay: Layout) -> list[VarBlock]:
         block("lots", n_rl, nni if ir else nnr, integer=ir),
     ]
     if data.cvar_weight > 0:
-        blocks += [block("cvar_var", 1, pyo.Reals, lo=-inf), block("cvar_excess_var", S, nnr)]
+        blocks += [
+            block("cvar_var", 1, pyo.Reals, lo=-inf, scalar=True),
+            block("cvar_excess_var", S, nnr),
+        ]
     return blocks
 
 
@@ -98,7 +102,7 @@ def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
     cols = arrays.columns
     m = pyo.ConcreteModel(name="replenishment")
     for b in cols.blocks:
-        setattr(m, b.name, LazyVar(b))
+        setattr(m, b.name, pyo.Var(domain=b.domain, bounds=_bounds(b)) if b.scalar else LazyVar(b))
     A, starts = stack_rows(arrays.families, cols.size)
     for k, rows in enumerate(arrays.families):
         if rows.labels is not None:
@@ -106,6 +110,35 @@ def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
         view = row_slice(A, int(starts[k]), int(starts[k + 1]))
         con = MatrixConstraint(view, rows.lb, rows.ub, cols, stacked=(A, int(starts[k])))
         setattr(m, rows.name, con)
+    # named first-stage, second-stage and risk costs (as in the expression model), and the
+    # objective, their sum
+    for name, part in cost_parts(arrays.cost, cols).items():
+        setattr(m, name, LinearCost(part, 0.0, cols))
     m.total_cost = LinearObjective(arrays.cost, 0.0, cols)
     m._columns = cols
     return m, arrays.layout
+
+
+def _bounds(b: VarBlock) -> tuple[float | None, float | None]:
+    lo, hi = float(b.lb[0]), float(b.ub[0])
+    return (None if lo == -np.inf else lo, None if hi == np.inf else hi)
+
+
+def cost_parts(cost: np.ndarray, cols: ColumnSpace) -> dict[str, np.ndarray]:
+    """The objective split into first_stage_cost, second_stage_cost and (with CVaR) risk_cost."""
+    out = {}
+    for name, families in (
+        ("first_stage_cost", FIRST_STAGE),
+        ("second_stage_cost", ("order", "placed", "stock", "short", "overflow", "transfer")),
+        ("risk_cost", ("cvar_var", "cvar_excess_var")),
+    ):
+        part = np.zeros_like(cost)
+        present = [f for f in families if f in cols.offset]
+        if name == "risk_cost" and not present:
+            continue
+        for f in present:
+            lo = cols[f]
+            size = next(b.size for b in cols.blocks if b.name == f)
+            part[lo : lo + size] = cost[lo : lo + size]
+        out[name] = part
+    return out

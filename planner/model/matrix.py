@@ -27,6 +27,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
+from pyomo.core.base.expression import ScalarExpression
 from pyomo.core.base.objective import ScalarObjective
 from pyomo.core.base.var import IndexedVar
 from pyomo.core.expr.numeric_expr import LinearExpression
@@ -42,6 +43,7 @@ class VarBlock:
     ub: np.ndarray  # (size,) inf allowed
     domain: object  # the Pyomo domain of every variable of the family
     integer: bool  # the domain is integer (binaries included)
+    scalar: bool = False  # a single unindexed variable (size 1), e.g. CVaR's eta
 
 
 @dataclass
@@ -125,6 +127,16 @@ class ColumnSpace:
     def __getitem__(self, name: str) -> int:
         return self.offset[name]
 
+    def variables(self, model, col: np.ndarray) -> list:
+        """The Pyomo variables of global columns `col` (created on demand)."""
+        col = np.asarray(col, dtype=np.int64)
+        out = []
+        for b, c in zip(self.block_of(col).tolist(), col.tolist(), strict=True):
+            block = self.blocks[b]
+            comp = getattr(model, block.name)
+            out.append(comp if block.scalar else comp[c - self.offset[block.name]])
+        return out
+
     def block_of(self, col: np.ndarray) -> np.ndarray:
         """Index into `blocks` of each global column."""
         starts = np.fromiter((self.offset[b.name] for b in self.blocks), np.int64, len(self.blocks))
@@ -202,14 +214,7 @@ class MatrixConstraint(IndexedConstraint):
         r = int(idx)
         A = self._A
         lo, hi = A.indptr[r], A.indptr[r + 1]
-        cols = A.indices[lo:hi]
-        block = self._columns.block_of(cols)
-        model = self.parent_block()
-        blocks = self._columns.blocks
-        variables = [
-            getattr(model, blocks[b].name)[int(c - self._columns.offset[blocks[b].name])]
-            for b, c in zip(block.tolist(), cols.tolist(), strict=True)
-        ]
+        variables = self._columns.variables(self.parent_block(), A.indices[lo:hi])
         body = LinearExpression(
             constant=0.0, linear_coefs=A.data[lo:hi].tolist(), linear_vars=variables
         )
@@ -254,11 +259,10 @@ class RowData(ConstraintData):
         super().set_value(expr)
 
 
-class LinearObjective(ScalarObjective):
-    """minimise cost' x + offset over the column space; the expression is built on demand."""
+class _LazyLinear:
+    """Mixin of a named expression c'x + offset over the column space, built on demand."""
 
-    def __init__(self, cost: np.ndarray, offset: float, columns: ColumnSpace):
-        super().__init__(expr=0.0, sense=pyo.minimize)
+    def _start(self, cost: np.ndarray, offset: float, columns: ColumnSpace) -> None:
         self._matrix_cost = np.asarray(cost, float)
         self._offset = float(offset)
         self._columns = columns
@@ -269,24 +273,25 @@ class LinearObjective(ScalarObjective):
         self._cost = cost
         self._pending = True
 
+    # `_args_` (a slot of Pyomo's named expressions, read directly by the expression walkers)
+    # is built on first read
     @property
-    def args(self):
-        if getattr(self, "_pending", False):
+    def _args_(self):
+        if self.__dict__.get("_pending", False):
             self._pending = False
-            self._args_ = (self._build(),)
-        return self._args_
+            self.__dict__["_lazy_args"] = (self._build(),)
+        return self.__dict__["_lazy_args"]
+
+    @_args_.setter
+    def _args_(self, value):
+        self.__dict__["_lazy_args"] = value
 
     def _build(self):
-        model = self.parent_block()
         nz = np.flatnonzero(self._cost)
-        block = self._columns.block_of(nz)
-        blocks = self._columns.blocks
-        variables = [
-            getattr(model, blocks[b].name)[int(c - self._columns.offset[blocks[b].name])]
-            for b, c in zip(block.tolist(), nz.tolist(), strict=True)
-        ]
         return LinearExpression(
-            constant=self._offset, linear_coefs=self._cost[nz].tolist(), linear_vars=variables
+            constant=self._offset,
+            linear_coefs=self._cost[nz].tolist(),
+            linear_vars=self._columns.variables(self.parent_block(), nz),
         )
 
     def set_value(self, expr):
@@ -298,3 +303,19 @@ class LinearObjective(ScalarObjective):
     def cost_vector(self) -> np.ndarray | None:
         """The cost per column, or None once the expression was replaced."""
         return getattr(self, "_cost", None)
+
+
+class LinearObjective(_LazyLinear, ScalarObjective):
+    """minimise cost' x + offset over the column space; the expression is built on demand."""
+
+    def __init__(self, cost: np.ndarray, offset: float, columns: ColumnSpace):
+        ScalarObjective.__init__(self, expr=0.0, sense=pyo.minimize)
+        self._start(cost, offset, columns)
+
+
+class LinearCost(_LazyLinear, ScalarExpression):
+    """A named expression cost' x + offset (e.g. the first-stage cost), built on demand."""
+
+    def __init__(self, cost: np.ndarray, offset: float, columns: ColumnSpace):
+        ScalarExpression.__init__(self, expr=0.0)
+        self._start(cost, offset, columns)

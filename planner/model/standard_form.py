@@ -107,7 +107,7 @@ class MatrixForm:
         for name, (start, size) in self.var_blocks.items():
             comp = self.var_components[name]
             for k in range(size):
-                out[start + k] = _Ref(comp, k)
+                out[start + k] = _Ref(comp, k if comp.is_indexed() else None)
         for col, v in self.extra_columns:
             out[col] = v
         return out
@@ -153,8 +153,12 @@ class _Columns:
 
     def of(self, v) -> int:
         comp = v.parent_component()
-        if isinstance(comp, LazyVar) and comp.parent_block() is self.model:
-            return self.space[comp.local_name] + int(v.index())
+        name = comp.local_name
+        if name in self.space.offset and comp.parent_block() is self.model:
+            if isinstance(comp, LazyVar):
+                return self.space[name] + int(v.index())
+            if not comp.is_indexed():  # a scalar block
+                return self.space[name]
         col = self.extra_col.get(id(v))
         if col is None:
             col = self.extra_col[id(v)] = self.space.size + len(self.extra)
@@ -314,11 +318,13 @@ def _column_bounds(model, space: ColumnSpace, cols: _Columns):
     integer = np.concatenate(
         [np.full(b.size, b.integer) for b in space.blocks] + [np.zeros(len(cols.extra), bool)]
     )
-    created = [
-        (space[b.name] + int(k), v)
-        for b in space.blocks
-        for k, v in getattr(model, b.name)._data.items()
-    ]
+    created = []
+    for b in space.blocks:
+        comp = getattr(model, b.name)
+        if b.scalar:
+            created.append((space[b.name], comp))
+        else:
+            created += [(space[b.name] + int(k), v) for k, v in comp._data.items()]
     created += [(space.size + k, v) for k, v in enumerate(cols.extra)]
     for col, v in created:
         if v.fixed:

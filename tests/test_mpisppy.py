@@ -141,14 +141,23 @@ def test_one_rank_matches_the_extensive_form(tiny_lp):
     }
 
 
-def test_cvar_and_lot_sizing_match_the_extensive_form():
+def test_cvar_and_lot_sizing_bracket_the_extensive_form():
+    """Integer first stage (setups, MOQs, multiples) and a CVaR term: PH is a heuristic there
+    (the Lagrangian bound keeps a duality gap), but its plan is feasible, its bounds bracket
+    the extensive optimum and ten iterations land within half a percent of it."""
     data = lot_sized(tiny(cvar_weight=0.5, cvar_alpha=0.8))
     ef, _ = extensive(data)
-    res = solve_mpisppy(data, SolverOptions(mip_gap=1e-6), tolerance=1e-3, max_iterations=300)
+    res = solve_mpisppy(data, SolverOptions(mip_gap=1e-6), tolerance=1e-3, max_iterations=10)
     assert res.n_integers > 0
+    assert res.lower_bound <= ef.objective + 1e-6 * abs(ef.objective)
     assert res.objective >= ef.objective - 1e-6 * abs(ef.objective)
-    assert (res.objective - ef.objective) / abs(ef.objective) <= 1e-2
+    assert (res.objective - ef.objective) / abs(ef.objective) <= 5e-3
     assert res.values["cvar_excess_var"].shape == (data.n_scenarios,)
+    x = res.values["order_first"]
+    lay = make_layout(data)
+    mult = data.order_multiple[lay.fs_lane]
+    lots = lay.fs_lots
+    assert np.allclose(x[lots], mult[lots] * np.round(x[lots] / mult[lots]))
 
 
 def test_service_level_is_refused():

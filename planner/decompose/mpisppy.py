@@ -96,7 +96,9 @@ def available() -> bool:
     """mpi-sppy, mpi4py and the HiGHS plugin are importable."""
     try:
         import mpi4py  # noqa: F401
-        import mpisppy  # noqa: F401
+
+        with contextlib.redirect_stdout(io.StringIO()):  # mpi-sppy greets on import
+            import mpisppy  # noqa: F401
     except ImportError:
         return False
     return bool(pyo.SolverFactory(SOLVER_NAME).available(exception_flag=False))
@@ -607,8 +609,10 @@ def solve_mpisppy(
             "bound": t_bound - t_ph,
             "recourse": t_recourse - t_bound,
         },
-        highs_status=("PH converged" if converged else "PH stopped at its iteration/time limit")
-        + f" after {iterations} iterations",
+        highs_status=(
+            f"progressive hedging {'converged' if converged else 'stopped at its limit'} "
+            f"after {iterations} iterations, gap {gap:.2e}"
+        ),
         lower_bound=lower,
         trivial_bound=float(trivial),
         lagrangian_bound=conv.lower,

@@ -239,3 +239,32 @@ def test_true_demand_table_is_the_truth(tmp_path):
     rec, _ = true_demand(replace(ds, folder=tmp_path), weeks)
     np.testing.assert_allclose(got, rec + 7)
     assert note == ""
+
+
+def test_kept_forecasts_replay_identically_and_rebuild_their_scenarios(mini):
+    """Passing a run's own forecasts back reproduces it; rebuilt scenarios change only the
+    stochastic plan."""
+    from planner.simulate.forecasts import rebuild_scenarios
+
+    _, _, sc, result = mini
+    first = simulate_scenario(
+        sc, weeks=WEEKS, refit_every=2, policies=("stochastic", "base_stock"), n_workers=1,
+        keep_paths=True,
+    )  # fmt: skip
+    k0 = result.kpis.set_index("policy")
+    k1 = first.kpis.set_index("policy")
+    for p in ("stochastic", "base_stock"):
+        assert k1.loc[p, "total_cost"] == pytest.approx(k0.loc[p, "total_cost"], rel=1e-9)
+    again = simulate_scenario(
+        sc, weeks=WEEKS, policies=("stochastic", "base_stock"), n_workers=1,
+        forecasts=first.forecasts,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(again.kpis, first.kpis)
+    sampled = rebuild_scenarios(first.forecasts, 6, "sampled")
+    assert all(np.allclose(s.scenarios.prob, 1 / 6) for s in sampled)
+    other = simulate_scenario(
+        sc, weeks=WEEKS, policies=("stochastic", "base_stock"), n_workers=1, forecasts=sampled
+    )
+    k2 = other.kpis.set_index("policy")
+    assert k2.loc["base_stock", "total_cost"] == k1.loc["base_stock", "total_cost"]
+    assert k2.loc["stochastic", "total_cost"] != k1.loc["stochastic", "total_cost"]

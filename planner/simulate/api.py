@@ -70,6 +70,7 @@ class SimulationResult:
     timings: dict[str, float]
     dataset_fingerprint: str
     notes: list[str] = field(default_factory=list)
+    forecasts: list[WeekForecast] | None = None
     policy_seconds: dict[str, float] = field(default_factory=dict)
     oracle_objective: float | None = None
 
@@ -219,8 +220,15 @@ def simulate_scenario(
     n_workers: int | None = None,
     dataset: Dataset | None = None,
     scenario_method: str = "reduced",
+    forecasts: list[WeekForecast] | None = None,
+    keep_paths: bool = False,
 ) -> SimulationResult:
-    """Replay the last `weeks` weeks under each policy (see the module docstring)."""
+    """Replay the last `weeks` weeks under each policy (see the module docstring).
+
+    `forecasts` (one per replay week, e.g. `result.forecasts` of an earlier run of the same
+    scenario and window, see `rebuild_scenarios`) skips the forecasting; `keep_paths` keeps
+    the sample paths in `result.forecasts` for that.
+    """
     from planner.parallel import TaskRunner, map_tasks
     from planner.pipeline import solver_options
 
@@ -257,16 +265,19 @@ def simulate_scenario(
         if truth_note:
             notes.append(truth_note)
         t = time.perf_counter()
-        n_fits = len(range(0, weeks, refit_every))
+        if forecasts is not None and len(forecasts) != weeks:
+            raise ValueError(f"{len(forecasts)} forecasts given for {weeks} replay weeks")
+        n_fits = 0 if forecasts is not None else len(range(0, weeks, refit_every))
         total = n_fits + len(policies)
         progress("forecasting", 0, total)
-        forecasts = history_forecasts(
+        forecasts = forecasts or history_forecasts(
             dataset,
             sc,
             window,
             refit_every,
             on_fit=lambda done, _n: progress("forecasting", done, total),
             scenario_method=scenario_method,
+            keep_paths=keep_paths,
         )
         timings["forecast"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -359,6 +370,7 @@ def simulate_scenario(
         notes=notes,
         policy_seconds=seconds,
         oracle_objective=oracle_obj,
+        forecasts=forecasts if not synthetic else None,
     )
 
 

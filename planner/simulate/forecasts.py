@@ -33,6 +33,22 @@ class WeekForecast:
     sd: np.ndarray  # (n, H)
     scenarios: ScenarioSet  # (S, n, H) joint scenarios with probabilities
     origin: int  # replay week of the forecast's fit (== the week unless reused)
+    seed: int = 0  # seed of the scenario construction
+    paths: np.ndarray | None = None  # (n, K, H) float32 sample paths, when kept
+
+
+def rebuild_scenarios(
+    forecasts: list[WeekForecast], n_scenarios: int, method: str
+) -> list[WeekForecast]:
+    """The same forecasts with their scenarios rebuilt from the kept paths (to compare
+    scenario settings of the stochastic plan on identical forecasts)."""
+    out = []
+    for fc in forecasts:
+        if fc.paths is None:
+            raise ValueError("the forecasts were made without keep_paths=True")
+        scen = scenario_set(fc.paths.astype(float), n_scenarios, fc.seed, method)
+        out.append(replace(fc, scenarios=scen))
+    return out
 
 
 def truncate_history(dataset: Dataset, week: pd.Timestamp) -> Dataset:
@@ -96,10 +112,19 @@ def scenario_set(paths: np.ndarray, n_scenarios: int, seed: int, method: str) ->
 
 
 def _week_forecast(
-    paths: np.ndarray, mean: np.ndarray, n_scenarios: int, seed: int, origin: int, method: str
+    paths: np.ndarray,
+    mean: np.ndarray,
+    n_scenarios: int,
+    seed: int,
+    origin: int,
+    method: str,
+    keep_paths: bool = False,
 ) -> WeekForecast:
     scen = scenario_set(paths, n_scenarios, seed, method)
-    return WeekForecast(mean=mean, sd=path_sd(paths), scenarios=scen, origin=origin)
+    kept = paths.astype(np.float32) if keep_paths else None
+    return WeekForecast(
+        mean=mean, sd=path_sd(paths), scenarios=scen, origin=origin, seed=seed, paths=kept
+    )
 
 
 def history_forecasts(
@@ -111,6 +136,7 @@ def history_forecasts(
     n_jobs: int = 2,
     on_fit: Callable[[int, int], None] | None = None,
     scenario_method: str = "reduced",
+    keep_paths: bool = False,
 ) -> list[WeekForecast]:
     """One WeekForecast per replay week; the forecaster refits every `refit_every` weeks on
     the history before the refit week. `on_fit(done, total)` after each fit."""
@@ -150,6 +176,7 @@ def history_forecasts(
                     scenario.forecast.seed + r + d,
                     r,
                     scenario_method,
+                    keep_paths,
                 )
             )
         if on_fit is not None:

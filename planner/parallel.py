@@ -55,6 +55,21 @@ def _workers_ignore_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+def _inside_a_worker() -> bool:
+    """True in a Dask worker or another daemonic process (which cannot start processes)."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return True
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 # imported once by the process that local workers fork from (see _fork_from_a_warm_server)
 WORKER_PRELOAD = (
     "distributed",
@@ -126,6 +141,8 @@ class TaskRunner:
         workers = n_workers or available_cores()
         if n_tasks is not None:
             workers = max(1, min(workers, n_tasks))
+        if scheduler is None and _inside_a_worker():
+            workers = 1  # a task that maps tasks itself: its worker process cannot start more
         self.client = None
         self.cluster = None
         self._n = 0

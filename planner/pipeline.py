@@ -22,6 +22,7 @@ import pandas as pd
 from planner.config import Scenario
 from planner.data import Dataset, load_dataset
 from planner.data.clean import clean_for_forecast
+from planner.decompose.dispatch import MethodOptions, method_info, method_summary, solve_data
 from planner.diagnose import diagnose_infeasibility
 from planner.errors import InfeasibleError, SolverError
 from planner.forecast import PanelForecast, forecast_panel
@@ -34,7 +35,7 @@ from planner.model.rows import DEFINITIONAL, row_describers
 from planner.output import write_csv, write_json
 from planner.results import PlanResult, summarise
 from planner.scenarios import ScenarioSet, build_scenarios
-from planner.solve import SolveResult, SolverOptions, SolveStatus, solve_model
+from planner.solve import SolveResult, SolverOptions, SolveStatus
 from planner.value import value_of_information
 from planner.whatif import apply_dataset_whatifs, apply_model_whatifs
 
@@ -154,19 +155,28 @@ def solver_options(scenario: Scenario, verbose: bool = False) -> SolverOptions:
 
 
 def solve_plan(
-    data: ModelData, options: SolverOptions
+    data: ModelData,
+    options: SolverOptions,
+    *,
+    method: MethodOptions | str = "extensive",
+    progress: Progress = _quiet,
 ) -> tuple[object, object, SolveResult, dict[str, float]]:
-    """Build and solve; raise InfeasibleError / SolverError on a solve without a plan."""
-    t0 = time.perf_counter()
-    model, layout = build_model(data)
-    t1 = time.perf_counter()
-    res = solve_model(model, options)
+    """Build and solve by `method` (`planner.decompose.solve_data`: extensive, decomposed,
+    benders, ph, mpisppy-ph or auto); raise InfeasibleError / SolverError on a solve without a
+    plan. The model is the Pyomo model for the extensive form, else the row lists `summarise`
+    needs; `planner.decompose.dispatch.method_info(res)` tells which method ran, bounds, gap."""
+    model, layout, res, info = solve_data(data, options, method, progress=progress)
+    build = info.get("build_s", res.timings.get("compile", 0.0))
     timings = {
-        "build": t1 - t0,
-        "handover": res.timings["compile"] + res.timings["handover"],
-        "solve": res.timings["solve"],
+        "build": build,
+        "handover": res.timings.get("compile", 0.0) + res.timings.get("handover", 0.0),
+        "solve": res.timings.get("solve", res.seconds),
     }
+    if info["method"] != "extensive":  # subproblem builds, then iterations and the final plan
+        timings = {"build": build, "handover": 0.0, "solve": info["seconds"] - build}
     if not res.status.has_solution:
+        if info["method"] != "extensive" and res.status is SolveStatus.INFEASIBLE:
+            model, layout = build_model(data)  # the diagnosis reads the extensive model
         raise _solve_failure(res, options, model, data, layout)
     return model, layout, res, timings
 
@@ -291,7 +301,12 @@ def plan_from_demand(
     timings["model_data"] = time.perf_counter() - t
 
     progress("building the model and solving with HiGHS")
-    model, layout, res, solve_timings = solve_plan(data, solver_options(scenario, verbose_solver))
+    model, layout, res, solve_timings = solve_plan(
+        data,
+        solver_options(scenario, verbose_solver),
+        method=MethodOptions.from_config(scenario.solver),
+        progress=progress,
+    )
     timings.update(solve_timings)
 
     t = time.perf_counter()
@@ -375,6 +390,7 @@ def summary_dict(run: PlanRun) -> dict:
             "seconds": round(res.seconds, 3),
         },
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
+        "decomposition": method_summary(method_info(res)),
         "plan_weeks": [str(w.date()) for w in run.model_data.weeks],
         "notes": run.notes,
         "overrides": run.overrides,

@@ -1,0 +1,219 @@
+"""Decomposition methods give the extensive form's answer.
+
+decomposed (independent groups of series) is exact; benders and ph stop at a relative gap and
+their bounds bracket the extensive optimum. Every reassembled solution goes through
+`summarise`, whose cost accounting must equal the reported objective.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import yaml
+
+from planner.config import load_scenario
+from planner.data.testing import minimal_tables, write_minimal_dataset
+from planner.decompose import dispatch
+from planner.decompose.components import series_groups, slice_data, solve_components
+from planner.decompose.dispatch import MethodOptions, choose_method, solve_data
+from planner.errors import ConfigError
+from planner.model.build import build_model
+from planner.model.data import Transfers
+from planner.model.synthetic import synthetic_model_data
+from planner.pipeline import plan_scenario, summary_dict
+from planner.results import summarise
+from planner.solve import SolverOptions, solve_model
+
+OPTS = SolverOptions(time_limit_s=120, mip_gap=1e-7)
+
+
+def extensive(data):
+    model, lay = build_model(data)
+    res = solve_model(model, OPTS)
+    return summarise(model, data, lay, res), res
+
+
+def rel(a, b):
+    return abs(a - b) / max(abs(b), 1.0)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """5 SKUs x 2 warehouses x 2 suppliers, 8 weeks, 5 scenarios, capacities coupling them."""
+    return synthetic_model_data(5, 2, 2, 8, 5, seed=1)
+
+
+@pytest.fixture(scope="module")
+def uncoupled():
+    return synthetic_model_data(6, 2, 2, 8, 4, seed=2, capacities=False)
+
+
+# ------------------------------------------------------------------ independent groups
+def test_without_shared_rows_every_series_is_its_own_group(uncoupled):
+    groups = series_groups(uncoupled)
+    assert len(groups) == uncoupled.n_series
+    assert sorted(int(g[0]) for g in groups) == list(range(uncoupled.n_series))
+
+
+def test_each_shared_row_links_exactly_its_series(uncoupled):
+    d = uncoupled  # series i = sku * 2 + warehouse
+    cap = np.full(2, np.inf)
+    cap[1] = 1e6  # warehouse W2 limited: its 6 series in one group
+    groups = series_groups(replace(d, warehouse_capacity=cap))
+    assert sorted(len(g) for g in groups) == [1] * 6 + [6]
+    w2 = next(g for g in groups if len(g) == 6)
+    assert (d.series_warehouse[w2] == 1).all()
+
+    tr = Transfers(np.array([0]), np.array([1]), np.array([0.5]), np.array([1]))
+    groups = series_groups(replace(d, transfers=tr))  # SKU 0's two warehouses linked
+    assert [0, 1] in [g.tolist() for g in groups] and len(groups) == d.n_series - 1
+
+    groups = series_groups(replace(d, service_level=0.9))  # fill rate per SKU
+    assert sorted(g.tolist() for g in groups) == [[2 * k, 2 * k + 1] for k in range(6)]
+
+    scap = np.array([np.inf, 1e6])  # supplier S2 serves every series
+    assert len(series_groups(replace(d, supplier_capacity=scap))) == 1
+    assert len(series_groups(replace(d, budget_per_week=1e9))) == 1
+    assert len(series_groups(replace(d, cvar_weight=0.5))) == 1
+
+
+def test_a_slice_of_all_series_is_the_same_model(tiny):
+    sub = slice_data(tiny, np.arange(tiny.n_series))
+    a = solve_model(build_model(tiny)[0], OPTS).objective
+    b = solve_model(build_model(sub)[0], OPTS).objective
+    assert rel(a, b) < 1e-9
+
+
+@pytest.mark.parametrize("lots", [False, True])
+def test_decomposed_equals_the_extensive_form(uncoupled, lots):
+    d = uncoupled
+    cap = np.full(2, np.inf)
+    cap[0] = 0.5 * float(d.volume[d.series_warehouse == 0].sum() * d.demand.mean() * 3)
+    d = replace(d, warehouse_capacity=cap)  # one coupled group plus singletons
+    if lots:
+        moq = np.where(np.arange(d.n_lanes) % 3 == 0, 25.0, 0.0)
+        fixed = np.where(np.arange(d.n_lanes) % 4 == 1, 30.0, 0.0)
+        d = replace(d, moq=moq, fixed_order_cost=fixed)
+    ext, res = extensive(d)
+    rows, lay, dec, info = solve_components(d, OPTS, workers=1)
+    assert info["groups"] == 7
+    assert rel(dec.objective, res.objective) < (1e-6 if not lots else 1e-5)
+    plan = summarise(rows, d, lay, dec)  # raises if the costs do not add up
+    for key, value in ext.costs.items():
+        assert abs(plan.costs[key] - value) <= 1e-5 * max(1.0, abs(res.objective)), key
+    assert set(dec.values) >= {k for k, v in res.values.items() if len(v)}
+    for name, v in res.values.items():
+        assert dec.values[name].shape == v.shape, name
+    if not lots:  # binding capacity: same bottleneck and shadow prices as the extensive form
+        assert [b["name"] for b in plan.bottlenecks] == [b["name"] for b in ext.bottlenecks]
+        for a, b in zip(plan.bottlenecks, ext.bottlenecks, strict=True):
+            assert a["max_shadow_price"] == pytest.approx(b["max_shadow_price"], rel=1e-5)
+
+
+@pytest.mark.slow  # starts a local dask cluster: 5-40 s on a busy 2-core machine
+def test_decomposed_on_two_workers_matches_one(uncoupled):
+    _, _, one, _ = solve_components(uncoupled, OPTS, workers=1)
+    _, _, two, info = solve_components(uncoupled, OPTS, workers=2)
+    assert info["chunks"] == 2
+    assert rel(two.objective, one.objective) < 1e-9
+    np.testing.assert_allclose(two.values["stock"], one.values["stock"], atol=1e-6)
+
+
+# ------------------------------------------------------------------ benders and ph
+def check_bracket(data, method, tolerance, **kw):
+    ext, res = extensive(data)
+    rows, lay, out, info = solve_data(
+        data, OPTS, MethodOptions(method=method, tolerance=tolerance, workers=1, **kw)
+    )
+    assert info["method"] == method and info["converged"]
+    slack = 1e-7 * abs(res.objective)
+    assert info["lower_bound"] <= res.objective + slack
+    assert info["upper_bound"] >= res.objective - slack
+    assert out.objective == pytest.approx(info["upper_bound"], rel=1e-9)
+    assert rel(out.objective, res.objective) <= tolerance
+    plan = summarise(rows, data, lay, out)  # the cost accounting check
+    assert plan.objective == out.objective
+    return plan, ext, info
+
+
+def test_benders_brackets_the_extensive_optimum(tiny):
+    plan, ext, info = check_bracket(tiny, "benders", 1e-5)
+    assert info["iterations"] >= 2  # the first point is not already optimal
+    # the committed orders are those of the extensive plan, up to the tolerance in cost
+    committed = plan.orders[plan.orders["committed"]]["quantity"].sum()
+    assert committed == pytest.approx(
+        ext.orders[ext.orders["committed"]]["quantity"].sum(), rel=0.05
+    )
+
+
+def test_benders_with_cvar(tiny):
+    plan, _, _ = check_bracket(replace(tiny, cvar_weight=0.3), "benders", 1e-4)
+    assert plan.risk is not None
+
+
+def test_benders_with_an_integer_first_stage(tiny):
+    """MOQ and fixed order costs on the committed orders: the master is a MILP."""
+    moq = np.where(np.arange(tiny.n_lanes) % 2 == 0, 20.0, 0.0)
+    d = replace(tiny, moq=moq, fixed_order_cost=np.full(tiny.n_lanes, 15.0))
+    plan, _, _ = check_bracket(d, "benders", 1e-3)
+    placed = plan.orders[plan.orders["committed"]]
+    lanes = d.lanes.reset_index()
+    merged = placed.merge(lanes, on=["supplier", "sku", "warehouse"])
+    assert (merged["quantity"] >= moq[merged["index"]] - 1e-6).all()  # MOQ or nothing
+
+
+def test_ph_brackets_the_extensive_optimum(tiny):
+    check_bracket(tiny, "ph", 1e-3)
+
+
+def test_scenario_methods_refuse_what_they_cannot_split(tiny):
+    with pytest.raises(ConfigError, match="service_level"):
+        solve_data(replace(tiny, service_level=0.9), OPTS, "benders")
+    lots = replace(tiny, moq=np.full(tiny.n_lanes, 10.0))
+    with pytest.raises(ConfigError, match="MOQ"):
+        solve_data(lots, OPTS, "ph")
+    with pytest.raises(ConfigError, match=r"solver\.method"):
+        MethodOptions(method="dual")
+
+
+# ------------------------------------------------------------------ auto
+def test_auto_picks_by_structure_and_size(tiny, uncoupled, monkeypatch):
+    assert choose_method(uncoupled)[0] == "decomposed"
+    assert choose_method(tiny)[0] == "extensive"
+    assert choose_method(tiny, "ph")[0] == "ph"
+    monkeypatch.setattr(dispatch, "AUTO_BENDERS_VARIABLES", 10)
+    assert choose_method(tiny)[0] == "benders"
+    method, reason = choose_method(replace(tiny, service_level=0.9))
+    assert method == "extensive" and "fill-rate" in reason
+
+
+# ------------------------------------------------------------------ the pipeline
+def _scenario(tmp_path, method):
+    t = minimal_tables()
+    t["warehouses"]["capacity"] = ""  # no shared capacity: one group per SKU (transfers)
+    t["suppliers"]["capacity"] = ""
+    ds = write_minimal_dataset(tmp_path / "data", **{k: t[k] for k in ("warehouses", "suppliers")})
+    doc = {
+        "name": f"mini-{method}",
+        "dataset": str(ds),
+        "plan": {"horizon_weeks": 6, "frozen_weeks": 1},
+        "forecast": {"model": "seasonal_naive", "paths": 60, "scenarios": 8, "seed": 3},
+        "solver": {"time_limit_s": 60, "method": method, "tolerance": 1e-6, "workers": 1},
+    }
+    path = tmp_path / f"{method}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_scenario(path)[0]
+
+
+def test_plan_on_the_minimal_dataset_same_plan_by_every_method(tmp_path):
+    runs = {m: plan_scenario(_scenario(tmp_path, m)) for m in ("extensive", "auto", "benders")}
+    base = runs["extensive"]
+    auto = summary_dict(runs["auto"])["decomposition"]
+    assert auto["method"] == "decomposed" and auto["groups"] == 2  # one per SKU
+    for name, run in runs.items():
+        assert rel(run.result.objective, base.result.objective) <= 1e-6, name
+        json.dumps(summary_dict(run), default=str)  # summary.json stays serialisable
+    assert summary_dict(runs["benders"])["decomposition"]["gap"] <= 1e-6

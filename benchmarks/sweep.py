@@ -15,6 +15,8 @@ separate calls (per point when fewer separate calls are run), the peak memory (R
 process tree, and the largest objective difference between the three ways (they plan the same
 points, so it should be 0 up to the 4 decimals written). Every variant gets the same
 `--set` (default: plan.value_of_information=false, so that each point is one solve).
+Stops when a point has no optimal plan. To measure a committed state while the working tree
+changes, run it from `git archive HEAD | tar -x -C SNAP` with `PYTHONPATH=SNAP`.
 """
 
 from __future__ import annotations
@@ -123,6 +125,10 @@ def run(args: argparse.Namespace) -> dict:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     a, b = par.table(), seq.table()
+    for name, t in (("parallel", a), ("one after another", b)):
+        bad = t[t["status"] != "optimal"]
+        if not bad.empty:  # a broken build or an infeasible point is not a speed measurement
+            raise SystemExit(f"{name}: {len(bad)} point(s) without an optimal plan: {bad}")
     diff_par_seq = float((a["objective"] - b["objective"]).abs().max())
     diff_sep = max(
         (abs(x - y) for x, y in zip(sep_obj, b["objective"].iloc[:n_sep], strict=True)),

@@ -152,7 +152,8 @@ def warehouse_capacity_matrix(data: ModelData, lay: Layout, cols: ColumnSpace) -
         if len(jj):
             parts.append((s * nwt + jj, cols["overflow"] + s * n_ov + ov, -1.0))
     ub = np.tile(cap[w, t], S)
-    labels = [(int(a), int(b), k) for k in range(S) for a, b in zip(w, t, strict=True)]
+    wt = list(zip(w.tolist(), t.tolist(), strict=True))
+    labels = [(a, b, k) for k in range(S) for a, b in wt]
     return Rows("warehouse_capacity", *coo(*parts), lb=_inf(len(ub)), ub=ub, labels=labels)
 
 

@@ -70,17 +70,30 @@ class Rows:
         return stack_rows([self], n_cols)[0]
 
 
+def _index_dtype(*maxima: int):
+    """int32 indices when every value fits (half the memory traffic of int64), else int64."""
+    return np.int32 if max(maxima, default=0) < np.iinfo(np.int32).max else np.int64
+
+
 def stack_rows(families: list[Rows], n_cols: int) -> tuple[sp.csr_matrix, np.ndarray]:
     """All families' rows as one CSR matrix (one family after the other) and each family's
     first row (plus the total at the end)."""
     starts = np.cumsum([0] + [f.n_rows for f in families])
-    row = np.concatenate([f.row + starts[k] for k, f in enumerate(families)] or [np.zeros(0)])
-    col = np.concatenate([f.col for f in families] or [np.zeros(0)])
-    val = np.concatenate([f.val for f in families] or [np.zeros(0)])
-    A = sp.csr_matrix(
-        (val.astype(float, copy=False), (row.astype(np.int64, copy=False), col.astype(np.int64))),
-        shape=(int(starts[-1]), n_cols),
-    )
+    nnz = sum(len(f.val) for f in families)
+    dtype = _index_dtype(int(starts[-1]), n_cols, nnz)
+    row = np.empty(nnz, dtype)
+    col = np.empty(nnz, dtype)
+    val = np.empty(nnz, np.float64)
+    pos = 0
+    for k, f in enumerate(families):
+        n = len(f.val)
+        row[pos : pos + n] = f.row
+        if starts[k]:
+            row[pos : pos + n] += starts[k]
+        col[pos : pos + n] = f.col
+        val[pos : pos + n] = f.val
+        pos += n
+    A = sp.csr_matrix((val, (row, col)), shape=(int(starts[-1]), n_cols))
     A.sum_duplicates()
     A.eliminate_zeros()
     return A, starts
@@ -97,19 +110,22 @@ def row_slice(A: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
 
 
 def coo(*parts: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Concatenate (row, col, val) parts, each part broadcast to one shape (scalars too)."""
-    rows, cols, vals = [], [], []
-    for r, c, v in parts:
-        r, c, v = np.broadcast_arrays(
-            np.asarray(r, np.int64), np.asarray(c, np.int64), np.asarray(v, float)
-        )
-        rows.append(r.ravel())
-        cols.append(c.ravel())
-        vals.append(v.ravel())
-    if not rows:
-        z = np.zeros(0, np.int64)
-        return z, z, np.zeros(0)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    """Concatenate (row, col, val) parts, each part broadcast to one shape (scalars too),
+    written once into preallocated arrays."""
+    parts = [tuple(np.asarray(a) for a in p) for p in parts]
+    shapes = [np.broadcast_shapes(*(a.shape for a in p)) for p in parts]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    maxima = [int(a.max()) for p, n in zip(parts, sizes, strict=True) if n for a in p[:2]]
+    dtype = _index_dtype(*maxima)
+    total = sum(sizes)
+    rows, cols, vals = np.empty(total, dtype), np.empty(total, dtype), np.empty(total)
+    pos = 0
+    for (r, c, v), shape, n in zip(parts, shapes, sizes, strict=True):
+        rows[pos : pos + n].reshape(shape)[...] = r
+        cols[pos : pos + n].reshape(shape)[...] = c
+        vals[pos : pos + n].reshape(shape)[...] = v
+        pos += n
+    return rows, cols, vals
 
 
 class ColumnSpace:

@@ -20,12 +20,12 @@ MILP (HiGHS branch and bound, lower bound = its dual bound). The recourse must b
 (`integer_recourse: false`, the default), and a minimum fill rate (an expectation over all
 scenarios) has no per-scenario form: both are reported as configuration errors.
 
-Level-set stabilisation (Lemarechal, Nemirovski and Nesterov's level method): the cutting-plane
-master alone jumps across the many-dimensional first stage from one corner to another. With a
-linear first stage, the next point is instead the one nearest the best plan so far whose
-cutting-plane cost is at most lower + 0.3 (upper - lower) (a small QP over the master's rows);
-the lower bound still comes from the plain master, so the bounds are unaffected. With integer
-first-stage columns the plain master's solution is used.
+In-out stabilisation (Ben-Ameur and Neto): the cutting-plane master alone jumps from one
+corner of the many-dimensional first stage to another. With a linear first stage the next point
+is the master's solution moved towards the best plan so far, x = x_best + step (x_master -
+x_best); the step doubles (up to 1) when the point improved the plan and halves (down to 0.05)
+when it did not. Cuts are valid at any point, so the bounds are unaffected. With integer
+first-stage columns the master's own solution is used.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from planner.model.data import ModelData
 from planner.solve import SolverOptions, SolveStatus, new_highs
 
 Progress = Callable[[str], None]
-LEVEL = 0.3  # next level: lower + LEVEL x (upper - lower)
+MIN_STEP = 0.05  # smallest in-out step towards the master's point
 
 
 def _quiet(_: str) -> None:
@@ -130,38 +130,6 @@ class Master:
         self.n_fs_rows = fs.matrix.shape[0]
         self.theta = np.full(S, -np.inf)
         self.cuts = 0
-        self.cost = cost
-        # level-set projection master (LP first stage): min |x - x_best|^2 s.t. model <= level
-        self.level = None
-        if not self.integer and fs.n_fs:
-            self.level = new_highs()
-            self.level.setOptionValue("output_flag", bool(options.verbose))
-            self.level.passModel(lp)
-            nz = np.flatnonzero(cost)
-            self.level.addRow(
-                -highspy.kHighsInf, highspy.kHighsInf, len(nz), nz.astype(np.int32), cost[nz]
-            )
-            self.level_row = lp.num_row_
-            self.level.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
-            start = np.zeros(n + 1, np.int32)
-            start[1 : fs.n_fs + 1] = np.arange(1, fs.n_fs + 1)
-            start[fs.n_fs + 1 :] = fs.n_fs
-            self.level.passHessian(
-                n,
-                fs.n_fs,
-                highspy.HessianFormat.kTriangular,
-                start,
-                np.arange(fs.n_fs, dtype=np.int32),
-                np.full(fs.n_fs, 2.0),
-            )
-
-    def bound_theta(self, lower: np.ndarray) -> None:
-        """theta_s >= min_x f_s(x): each scenario's own optimum bounds its cost from below."""
-        idx = np.arange(self.theta0, self.theta0 + self.S, dtype=np.int32)
-        hi = np.full(self.S, highspy.kHighsInf)
-        self.h.changeColsBounds(self.S, idx, np.asarray(lower, float), hi)
-        if self.level is not None:
-            self.level.changeColsBounds(self.S, idx, np.asarray(lower, float), hi)
 
     def add_cuts(self, f: np.ndarray, G: np.ndarray, x: np.ndarray, only_violated: bool) -> int:
         """theta_s - g_s x >= f_s - g_s x_hat for the scenarios whose cut the master violates."""
@@ -185,18 +153,15 @@ class Master:
             pos += len(nz) + 1
             lo.append(float(f[s] - g @ x))
         k = len(add)
-        for h in (self.h, self.level):
-            if h is None:
-                continue
-            h.addRows(
-                k,
-                np.asarray(lo),
-                np.full(k, highspy.kHighsInf),
-                len(index),
-                np.asarray(starts, np.int32),
-                np.asarray(index, np.int32),
-                np.asarray(value, float),
-            )
+        self.h.addRows(
+            k,
+            np.asarray(lo),
+            np.full(k, highspy.kHighsInf),
+            len(index),
+            np.asarray(starts, np.int32),
+            np.asarray(index, np.int32),
+            np.asarray(value, float),
+        )
         self.cuts += k
         return k
 
@@ -214,18 +179,6 @@ class Master:
         self.theta = col[self.theta0 : self.theta0 + self.S]
         bound = float(info.mip_dual_bound) if self.integer else float(info.objective_function_value)
         return True, bound, col[: self.fs.n_cols]
-
-    def project(self, center: np.ndarray, level: float, time_limit: float) -> np.ndarray | None:
-        """The point nearest `center` (first-stage orders) whose model cost is <= `level`."""
-        h, nf = self.level, self.fs.n_fs
-        # min |x|^2 - 2 c.x  ==  min |x - c|^2 - |c|^2
-        h.changeColsCost(nf, np.arange(nf, dtype=np.int32), -2.0 * center)
-        h.changeRowBounds(self.level_row, -highspy.kHighsInf, float(level))
-        h.setOptionValue("time_limit", max(float(time_limit), 1.0))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return np.asarray(h.getSolution().col_value)[: self.fs.n_cols]
 
     def first_stage_duals(self) -> dict[str, np.ndarray]:
         """Row duals of the first-stage capacity/budget rows (LP master only)."""
@@ -278,6 +231,7 @@ def solve_benders(
         upper, lower, best = np.inf, -np.inf, None
         status = SolveStatus.OPTIMAL
         iterations = 0
+        step = 1.0
         for it in range(1, max_iterations + 1):
             iterations = it
             ev = pool.solve({s: {"x": cols[: fs.n_fs]} for s in range(S)})
@@ -287,11 +241,12 @@ def solve_benders(
             f = np.array([ev[s].objective for s in range(S)])
             G = np.vstack([ev[s].gradient for s in range(S)]) if fs.n_fs else np.zeros((S, 0))
             elastic = max(ev[s].elastic for s in range(S))
+            improved = False
             if point_is_plan and elastic <= ELASTIC_TOL:
                 fixed = float(fs.fixed_cost @ cols[fs.n_fs : fs.n_fs + fs.n_setup])
                 value = plan_objective(data, f + fixed)
                 if value < upper - 1e-12 * max(1.0, abs(value)):
-                    upper, best = value, cols.copy()
+                    upper, best, improved = value, cols.copy(), True
             master.add_cuts(f, G, cols[: fs.n_fs], only_violated=False)
             solved, bound, master_cols = master.solve(deadline - time.perf_counter())
             if not solved:
@@ -310,13 +265,13 @@ def solve_benders(
             if time.perf_counter() > deadline:
                 status = SolveStatus.TIME_LIMIT_FEASIBLE
                 break
-            # next point: the nearest to the incumbent at a cost level between the bounds
-            cols, point_is_plan = master_cols, True
-            if master.level is not None and best is not None and it % 2 == 1:
-                target = lower + LEVEL * (upper - lower)
-                nxt = master.project(best[: fs.n_fs], target, deadline - time.perf_counter())
-                if nxt is not None:
-                    cols = nxt
+            # next point: the master's, moved towards the incumbent (in-out stabilisation)
+            if best is None or fs.n_setup + fs.n_lots:
+                cols = master_cols
+            else:
+                step = min(1.0, 2 * step) if improved else max(0.5 * step, MIN_STEP)
+                cols = best + step * (master_cols - best)
+            point_is_plan = True
         else:
             status = SolveStatus.TIME_LIMIT_FEASIBLE
         if best is None:

@@ -234,6 +234,7 @@ def main(argv=None) -> None:
     ap.add_argument("--skip", default="", help="case:variant:method triples to skip")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--render", action="store_true")
+    ap.add_argument("--tag", default="", help="write results/methods-TAG.json (parallel runs)")
     args = ap.parse_args(argv)
     if args.one:
         case, variant, method = args.one.split(":")
@@ -241,7 +242,8 @@ def main(argv=None) -> None:
         print(json.dumps(r))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    rows = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else []
+    path = RESULTS / f"methods-{args.tag}.json" if args.tag else JSON_PATH
+    rows = json.loads(path.read_text()) if path.exists() else []
     if not args.render:
         skip = set(filter(None, args.skip.split(",")))
         for case in args.cases.split(","):
@@ -262,9 +264,11 @@ def main(argv=None) -> None:
                     )
                     print(json.dumps(r), flush=True)
                     rows.append(r)
-                    JSON_PATH.write_text(json.dumps(rows, indent=1))
-                    MD_PATH.write_text(render(rows))
-    MD_PATH.write_text(render(rows))
+                    path.write_text(json.dumps(rows, indent=1))
+    everything = [
+        r for p in sorted(RESULTS.glob("methods*.json")) for r in json.loads(p.read_text())
+    ]
+    MD_PATH.write_text(render(everything))
     print(MD_PATH.read_text())
 
 

@@ -217,3 +217,12 @@ def test_plan_on_the_minimal_dataset_same_plan_by_every_method(tmp_path):
         assert rel(run.result.objective, base.result.objective) <= 1e-6, name
         json.dumps(summary_dict(run), default=str)  # summary.json stays serialisable
     assert summary_dict(runs["benders"])["decomposition"]["gap"] <= 1e-6
+
+
+def test_benders_on_two_worker_processes_matches_one(tiny):
+    runs = [
+        solve_data(tiny, OPTS, MethodOptions("benders", tolerance=1e-5, workers=w)) for w in (1, 2)
+    ]
+    (_, _, one, i1), (_, _, two, i2) = runs
+    assert i2["workers"] == 2 and i1["iterations"] == i2["iterations"]
+    assert rel(two.objective, one.objective) < 1e-9

@@ -59,7 +59,12 @@ class ScenarioPool:
             self.local = ScenarioSolver(data, range(S), options)
             self.first_stage = self.local.first_stage()
             return
-        ctx = mp.get_context("spawn")
+        # forkserver: workers fork from a server that imported the solver once (a spawned
+        # worker re-imports everything, which takes long on a busy machine)
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["planner.decompose.scenario_lp"])
         for block in self.assign:
             parent, child = ctx.Pipe()
             p = ctx.Process(
@@ -69,7 +74,10 @@ class ScenarioPool:
             self.procs.append(p)
             self.conns.append(parent)
         for conn in self.conns:
-            kind, payload = conn.recv()
+            try:
+                kind, payload = conn.recv()
+            except EOFError:
+                kind, payload = "error", "the worker process exited while starting"
             if kind == "error":
                 self.close()
                 raise RuntimeError(f"a scenario worker failed to start:\n{payload}")
@@ -88,7 +96,10 @@ class ScenarioPool:
         out: dict[int, ScenarioSolution] = {}
         errors = []
         for w in busy:
-            kind, payload = self.conns[w].recv()
+            try:
+                kind, payload = self.conns[w].recv()
+            except EOFError:
+                kind, payload = "error", "a worker process exited (out of memory?)"
             if kind == "error":
                 errors.append(payload)
             else:

@@ -219,10 +219,11 @@ def test_plan_on_the_minimal_dataset_same_plan_by_every_method(tmp_path):
     assert summary_dict(runs["benders"])["decomposition"]["gap"] <= 1e-6
 
 
-def test_benders_on_two_worker_processes_matches_one(tiny):
-    runs = [
-        solve_data(tiny, OPTS, MethodOptions("benders", tolerance=1e-5, workers=w)) for w in (1, 2)
-    ]
-    (_, _, one, i1), (_, _, two, i2) = runs
-    assert i2["workers"] == 2 and i1["iterations"] == i2["iterations"]
-    assert rel(two.objective, one.objective) < 1e-9
+def test_benders_on_two_worker_processes(tiny):
+    """Scenarios split over two processes: same bounds logic, same optimum within tolerance
+    (the subproblems restart from other bases, so the iterates may differ)."""
+    _, res = extensive(tiny)
+    _, _, two, info = solve_data(tiny, OPTS, MethodOptions("benders", tolerance=1e-5, workers=2))
+    assert info["workers"] == 2 and info["converged"]
+    assert info["lower_bound"] <= res.objective * (1 + 1e-7) <= info["upper_bound"] * (1 + 2e-7)
+    assert rel(two.objective, res.objective) <= 1e-5

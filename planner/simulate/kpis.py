@@ -96,15 +96,19 @@ def kpi_table(rows: list[dict]) -> pd.DataFrame:
 def format_kpis(table: pd.DataFrame) -> str:
     """The KPI table as printed: money rounded, rates as percentages."""
     show = pd.DataFrame({"policy": table["policy"]})
+
+    def money(v: float) -> str:
+        return f"{round(v):,}" if np.isfinite(v) else ""
+
     for col in ("total_cost", "purchase", "logistics", "holding", "shortage", "transfer"):
-        show[col] = table[col].map(lambda v: f"{v:,.0f}")
+        show[col] = table[col].map(money)
     if (table["fixed"] > 0).any():
-        show["fixed"] = table["fixed"].map(lambda v: f"{v:,.0f}")
-    show["terminal"] = table["terminal"].map(lambda v: f"{v:,.0f}")
+        show["fixed"] = table["fixed"].map(money)
+    show["terminal"] = table["terminal"].map(money)
     show["fill"] = table["fill_rate"].map(lambda v: f"{100 * v:.1f}%")
     show["CSL"] = table["cycle_service_level"].map(lambda v: f"{100 * v:.1f}%")
-    show["avg_on_hand"] = table["avg_on_hand"].map(lambda v: f"{v:,.0f}")
-    show["stockout_wks"] = table["stockout_sku_weeks"].map(lambda v: f"{v:,.0f}")
+    show["avg_on_hand"] = table["avg_on_hand"].map(money)
+    show["stockout_wks"] = table["stockout_sku_weeks"].map(money)
     show["turns"] = table["turns"].map(lambda v: f"{v:.1f}")
     show["vs_oracle"] = table["gap_to_oracle"].map(
         lambda v: "" if not np.isfinite(v) else f"{100 * v:+.1f}%"

@@ -18,6 +18,7 @@ from planner.simulate.api import (
     write_simulation,
 )
 from planner.simulate.engine import Decision, Network, SimState, Trace, initial_state, run_policy
+from planner.simulate.forecasts import WeekForecast, rebuild_scenarios
 from planner.simulate.kpis import format_kpis, kpi_table, trace_kpis
 from planner.simulate.policies import POLICIES
 
@@ -28,9 +29,11 @@ __all__ = [
     "SimState",
     "SimulationResult",
     "Trace",
+    "WeekForecast",
     "format_kpis",
     "initial_state",
     "kpi_table",
+    "rebuild_scenarios",
     "run_policy",
     "simulate_scenario",
     "summary_dict",

@@ -268,3 +268,30 @@ def test_kept_forecasts_replay_identically_and_rebuild_their_scenarios(mini):
     k2 = other.kpis.set_index("policy")
     assert k2.loc["base_stock", "total_cost"] == k1.loc["base_stock", "total_cost"]
     assert k2.loc["stochastic", "total_cost"] != k1.loc["stochastic", "total_cost"]
+
+
+def test_the_synthetic_generator_draws_its_stated_mean_and_variance(tmp_path):
+    from planner.simulate.synthetic import fit_generator, with_demand
+
+    ds = load_dataset(write_minimal_dataset(tmp_path / "data"))
+    gen = fit_generator(ds)
+    assert gen.mean.shape == (len(ds.series), ds.demand["week"].nunique())
+    draws = np.stack([gen.sample(seed=4, replication=r) for r in range(400)])
+    # Poisson-gamma counts: mean m, variance m + m^2 / k, per series and week
+    mean_err = np.abs(draws.mean(axis=0) - gen.mean) / np.sqrt(gen.variance() / 400)
+    assert np.median(mean_err) < 1.0 and mean_err.max() < 5.0
+    ratio = draws.var(axis=0, ddof=1).mean(axis=1) / gen.variance().mean(axis=1)
+    assert np.all(np.abs(ratio - 1) < 0.15)
+    # the generator's level follows the history's (SKU-001 ~ 20 per week, SKU-002 ~ 5)
+    level = dict(
+        zip(ds.series["sku"] + "/" + ds.series["warehouse"], gen.mean.mean(axis=1), strict=True)
+    )
+    assert 15 < level["SKU-001/W1"] < 25 and 3 < level["SKU-002/W2"] < 7
+    # a replication replaces the demand history and clears the stockout flags
+    swapped = with_demand(ds, gen, draws[0])
+    assert (swapped.demand["stockout"] == 0).all()
+    first = swapped.demand[
+        (swapped.demand["sku"] == "SKU-001") & (swapped.demand["warehouse"] == "W1")
+    ]
+    row = int(np.flatnonzero((ds.series["sku"] == "SKU-001") & (ds.series["warehouse"] == "W1"))[0])
+    np.testing.assert_array_equal(first["quantity"].to_numpy(), draws[0][row])

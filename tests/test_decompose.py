@@ -19,11 +19,11 @@ from planner.data.testing import minimal_tables, write_minimal_dataset
 from planner.decompose import dispatch
 from planner.decompose.components import series_groups, slice_data, solve_components
 from planner.decompose.dispatch import MethodOptions, choose_method, solve_data
-from planner.errors import ConfigError
+from planner.errors import ConfigError, InfeasibleError
 from planner.model.build import build_model
 from planner.model.data import Transfers
 from planner.model.synthetic import synthetic_model_data
-from planner.pipeline import plan_scenario, summary_dict
+from planner.pipeline import plan_scenario, solve_plan, summary_dict
 from planner.results import summarise
 from planner.solve import SolverOptions, solve_model
 
@@ -227,3 +227,19 @@ def test_benders_on_two_worker_processes(tiny):
     assert info["workers"] == 2 and info["converged"]
     assert info["lower_bound"] <= res.objective * (1 + 1e-7) <= info["upper_bound"] * (1 + 2e-7)
     assert rel(two.objective, res.objective) <= 1e-5
+
+
+def test_an_infeasible_decomposed_model_is_diagnosed_on_the_extensive_form(uncoupled):
+    """No stock and no open orders, yet a 99.9% fill rate from week 0: impossible."""
+    n, T = uncoupled.n_series, uncoupled.n_weeks
+    d = replace(
+        uncoupled,
+        service_level=0.999,
+        service_from_week=np.zeros(n, np.int64),
+        on_hand=np.zeros(n),
+        open_arrivals=np.zeros((n, T)),
+    )
+    assert len(series_groups(d)) == 6  # one group per SKU
+    with pytest.raises(InfeasibleError) as err:
+        solve_plan(d, OPTS, method=MethodOptions("decomposed", workers=1))
+    assert "service_level" in err.value.families

@@ -85,7 +85,9 @@ def _highs_lp_from_matrix(form: MatrixForm) -> tuple[highspy.HighsLp, np.ndarray
     lp.col_upper_ = np.where(np.isinf(form.col_hi), inf, form.col_hi)
     lp.row_lower_ = np.where(form.kind == 1, -inf, form.rhs)
     lp.row_upper_ = np.where(form.kind == -1, inf, form.rhs)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.format_ = (
+        highspy.MatrixFormat.kColwise if A.format == "csc" else highspy.MatrixFormat.kRowwise
+    )
     lp.a_matrix_.start_ = A.indptr
     lp.a_matrix_.index_ = A.indices
     lp.a_matrix_.value_ = A.data
@@ -239,13 +241,14 @@ def pass_model(h: highspy.Highs, sf) -> np.ndarray:
         h.passModel(lp)
         return integer
     inf = highspy.kHighsInf
-    A = sf.A
+    A = sf.A if sf.A.format in ("csc", "csr") else sf.A.tocsr()
+    layout = highspy.MatrixFormat.kColwise if A.format == "csc" else highspy.MatrixFormat.kRowwise
     sense = highspy.ObjSense.kMaximize if sf.maximize else highspy.ObjSense.kMinimize
     status = h.passModel(
         sf.n_cols,
         sf.n_rows,
         A.nnz,
-        int(highspy.MatrixFormat.kRowwise),
+        int(layout),
         int(sense),
         float(sf.offset),
         np.ascontiguousarray(sf.cost, dtype=np.float64),

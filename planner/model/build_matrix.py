@@ -25,7 +25,6 @@ from planner.model.matrix import (
     MatrixConstraint,
     Rows,
     VarBlock,
-    row_slice,
     stack_rows,
 )
 from planner.model.objective import FIRST_STAGE, cvar_matrix, objective_vector
@@ -103,12 +102,12 @@ def build_matrix_model(data: ModelData) -> tuple[pyo.ConcreteModel, Layout]:
     m = pyo.ConcreteModel(name="replenishment")
     for b in cols.blocks:
         setattr(m, b.name, pyo.Var(domain=b.domain, bounds=_bounds(b)) if b.scalar else LazyVar(b))
-    A, starts = stack_rows(arrays.families, cols.size)
+    # one column-wise matrix for the whole model (HiGHS's own layout: handed over as it is)
+    A, starts = stack_rows(arrays.families, cols.size, fmt="csc")
     for k, rows in enumerate(arrays.families):
         if rows.labels is not None:
             setattr(m, f"{rows.name}_rows", rows.labels)
-        view = row_slice(A, int(starts[k]), int(starts[k + 1]))
-        con = MatrixConstraint(view, rows.lb, rows.ub, cols, stacked=(A, int(starts[k])))
+        con = MatrixConstraint(None, rows.lb, rows.ub, cols, stacked=(A, int(starts[k])))
         setattr(m, rows.name, con)
     # named first-stage, second-stage and risk costs (as in the expression model), and the
     # objective, their sum

@@ -75,9 +75,11 @@ def _index_dtype(*maxima: int):
     return np.int32 if max(maxima, default=0) < np.iinfo(np.int32).max else np.int64
 
 
-def stack_rows(families: list[Rows], n_cols: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """All families' rows as one CSR matrix (one family after the other) and each family's
-    first row (plus the total at the end)."""
+def stack_rows(
+    families: list[Rows], n_cols: int, fmt: str = "csr"
+) -> tuple[sp.csr_matrix | sp.csc_matrix, np.ndarray]:
+    """All families' rows as one sparse matrix, CSR or CSC (one family after the other), and
+    each family's first row (plus the total at the end)."""
     starts = np.cumsum([0] + [f.n_rows for f in families])
     nnz = sum(len(f.val) for f in families)
     dtype = _index_dtype(int(starts[-1]), n_cols, nnz)
@@ -93,20 +95,11 @@ def stack_rows(families: list[Rows], n_cols: int) -> tuple[sp.csr_matrix, np.nda
         col[pos : pos + n] = f.col
         val[pos : pos + n] = f.val
         pos += n
-    A = sp.csr_matrix((val, (row, col)), shape=(int(starts[-1]), n_cols))
+    make = sp.csc_matrix if fmt == "csc" else sp.csr_matrix
+    A = make((val, (row, col)), shape=(int(starts[-1]), n_cols))
     A.sum_duplicates()
     A.eliminate_zeros()
     return A, starts
-
-
-def row_slice(A: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
-    """Rows start..stop-1 of a CSR matrix sharing its data and column indices (no copy)."""
-    p0, p1 = A.indptr[start], A.indptr[stop]
-    return sp.csr_matrix(
-        (A.data[p0:p1], A.indices[p0:p1], A.indptr[start : stop + 1] - p0),
-        shape=(stop - start, A.shape[1]),
-        copy=False,
-    )
 
 
 def coo(*parts: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,38 +190,49 @@ class MatrixConstraint(IndexedConstraint):
 
     def __init__(
         self,
-        A: sp.csr_matrix,
+        A: sp.csr_matrix | None,
         lb: np.ndarray,
         ub: np.ndarray,
         columns: ColumnSpace,
-        stacked: tuple[sp.csr_matrix, int] | None = None,
+        stacked: tuple[sp.spmatrix, int] | None = None,
     ):
-        self._A = A.tocsr()
+        """Either `A` (this family's rows) or `stacked`: (the model-wide matrix, this family's
+        first row in it); the hand-over then passes the model-wide matrix as it is, and the
+        family's own CSR rows are cut from it only when someone asks for them."""
+        if A is None and stacked is None:
+            raise ValueError("MatrixConstraint needs its rows A or a model-wide matrix")
+        self._A = None if A is None else A.tocsr()
         self._lb = np.asarray(lb, float)
         self._ub = np.asarray(ub, float)
         self._columns = columns
-        # (the model-wide matrix whose rows start..start+len(self) are this family's, when A is
-        # a view of it: the hand-over then passes the model-wide matrix without stacking)
         self._stacked = stacked
-        super().__init__(pyo.RangeSet(0, self._A.shape[0] - 1))
+        super().__init__(pyo.RangeSet(0, len(self._lb) - 1))
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """This family's rows (CSR), over the model's column space."""
+        if self._A is None:
+            base, start = self._stacked
+            self._A = sp.csr_matrix(base[start : start + len(self._lb)])
+        return self._A
 
     def construct(self, data=None):
         self._constructed = True  # rows are created on access
 
     def __len__(self) -> int:
-        return self._A.shape[0]
+        return len(self._lb)
 
     def __contains__(self, idx) -> bool:
-        return isinstance(idx, (int, np.integer)) and 0 <= idx < self._A.shape[0]
+        return isinstance(idx, (int, np.integer)) and 0 <= idx < len(self._lb)
 
     def keys(self, sort=None, ordered=None):
-        return iter(range(self._A.shape[0]))
+        return iter(range(len(self._lb)))
 
     def _getitem_when_not_present(self, idx):
         if idx not in self:
             raise KeyError(f"Index '{idx}' is not valid for constraint '{self.name}'")
         r = int(idx)
-        A = self._A
+        A = self.matrix
         lo, hi = A.indptr[r], A.indptr[r + 1]
         variables = self._columns.variables(self.parent_block(), A.indices[lo:hi])
         body = LinearExpression(

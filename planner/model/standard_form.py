@@ -58,7 +58,7 @@ class MatrixForm:
     standard form): `kind` 0 is `==`, 1 `<=`, -1 `>=`; `rhs` its bound.
     """
 
-    A: sp.csr_matrix
+    A: sp.spmatrix  # CSC (the model-wide matrix, unchanged) or CSR
     kind: np.ndarray  # (m,) int8
     rhs: np.ndarray  # (m,)
     cost: np.ndarray  # (n,)
@@ -185,8 +185,18 @@ def matrix_form(model: pyo.ConcreteModel) -> MatrixForm:
         code = len(comps)
         comps.append(con)
         if isinstance(con, MatrixConstraint) and con.parent_block() is model:
-            A, lo, hi = con._A, con._lb, con._ub
+            lo, hi = con._lb, con._ub
             off, replaced = con.changed_rows()
+            unchanged = con._stacked is not None and not off and not replaced
+            if unchanged:  # its rows of the model-wide matrix, as they are
+                blocks.append((*con._stacked, len(lo)))
+                row_lo.append(lo)
+                row_hi.append(hi)
+                codes.append(np.full(len(lo), code, np.int32))
+                indexes.append(np.arange(len(lo), dtype=np.int64))
+                n_rows += len(lo)
+                continue
+            A = con.matrix
             keep = np.ones(A.shape[0], bool)
             keep[off] = False
             if replaced:
@@ -204,8 +214,7 @@ def matrix_form(model: pyo.ConcreteModel) -> MatrixForm:
             else:
                 rows = np.flatnonzero(keep)
                 A, lo, hi = A[rows], lo[rows], hi[rows]
-            unchanged = con._stacked is not None and keep.all() and not replaced
-            blocks.append((*con._stacked, len(rows)) if unchanged else A)
+            blocks.append(A)
             row_lo.append(lo)
             row_hi.append(hi)
             codes.append(np.full(len(rows), code, np.int32))
@@ -252,8 +261,9 @@ def matrix_form(model: pyo.ConcreteModel) -> MatrixForm:
     )
 
 
-def _stack(blocks, row_lo, extra_rows, n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix: the matrix blocks in order, rows compiled from expressions added."""
+def _stack(blocks, row_lo, extra_rows, n_rows: int, n_cols: int) -> sp.spmatrix:
+    """One sparse matrix: the model-wide one as it is when nothing changed (CSC), else the
+    blocks in order with the rows compiled from expressions added (CSR)."""
     whole = _whole_stack(blocks, n_rows, n_cols)
     if whole is not None and not extra_rows:
         return whole
@@ -261,7 +271,7 @@ def _stack(blocks, row_lo, extra_rows, n_rows: int, n_cols: int) -> sp.csr_matri
     for A, lo in zip(blocks, row_lo, strict=True):
         if isinstance(A, tuple):  # an unchanged family: its rows of the model-wide matrix
             base, start, size = A
-            A = base[start : start + size]
+            A = sp.csr_matrix(base[start : start + size])
         if A is None:
             parts.append(sp.csr_matrix((len(lo), n_cols)))
         else:

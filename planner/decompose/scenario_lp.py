@@ -283,8 +283,9 @@ class ScenarioSolver:
                 h = new_highs()
                 h.setOptionValue("output_flag", bool(options.verbose))
                 h.setOptionValue("time_limit", float(options.time_limit_s))
-                if options.threads:
-                    h.setOptionValue("threads", int(options.threads))
+                # one thread: the parallelism is across scenarios (HiGHS's idle worker threads
+                # spin, and compete with the other workers on a small machine)
+                h.setOptionValue("threads", int(options.threads or 1))
                 h.passModel(tpl.lp)
                 self.highs.append(h)
             self.pattern[s] = keys[key]

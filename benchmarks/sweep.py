@@ -47,33 +47,50 @@ DEFAULT_SET = ["plan.value_of_information=false"]
 
 
 class PeakMemory:
-    """Peak resident memory of this process and all its children, sampled every 0.5 s."""
+    """Peak resident memory and CPU seconds (user + system, each process's last sample) of this
+    process and all its descendants, sampled every 0.5 s."""
 
     def __init__(self):
         self.peak = 0
+        self._cpu: dict[int, float] = {}
+        self._start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(v - self._start.get(pid, 0.0) for pid, v in self._cpu.items())
+
+    def _sample(self, first: bool = False) -> None:
         import psutil
 
         me = psutil.Process()
+        total = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            used = t.user + t.system
+            if first:
+                self._start[p.pid] = used
+            self._cpu[p.pid] = max(self._cpu.get(p.pid, 0.0), used)
+        self.peak = max(self.peak, total)
+
+    def _run(self) -> None:
         while not self._stop.wait(0.5):
-            total = 0
-            for p in [me, *me.children(recursive=True)]:
-                try:
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
+            self._sample()
 
     def __enter__(self) -> PeakMemory:
+        self._sample(first=True)  # what processes alive now used before is not counted
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
 
 def planner_cli() -> str:
@@ -118,9 +135,10 @@ def run(args: argparse.Namespace) -> dict:
             seq = sweep_scenario(base, vary, n_workers=1, out=work / "sequential")
             t_seq = time.perf_counter() - t
         n_sep = len(points) if args.separate is None else min(args.separate, len(points))
-        t = time.perf_counter()
-        sep_obj = separate_calls(scenario, sets, points[:n_sep], work / "separate")
-        t_sep = time.perf_counter() - t
+        with PeakMemory() as mem_sep:
+            t = time.perf_counter()
+            sep_obj = separate_calls(scenario, sets, points[:n_sep], work / "separate")
+            t_sep = time.perf_counter() - t
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -165,13 +183,27 @@ def run(args: argparse.Namespace) -> dict:
             "parallel_vs_one_after_another": diff_par_seq,
             "separate_calls_vs_sweep": round(diff_sep, 4),
         },
+        "cpu_seconds": {
+            "parallel": round(mem_par.cpu_seconds, 1),
+            "one_after_another": round(mem_seq.cpu_seconds, 1),
+            "separate_calls_measured": round(mem_sep.cpu_seconds, 1),
+        },
         "load_average_1min": {"start": round(load0, 1), "end": round(os.getloadavg()[0], 1)},
+        "sched_autogroup": _autogroup(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
     }
 
 
+def _autogroup() -> str:
+    try:
+        on = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return "unknown"
+    return "on" if on else "off"
+
+
 def markdown(r: dict) -> str:
-    s, q = r["seconds"], r["ratios"]
+    s, q, c = r["seconds"], r["ratios"], r.get("cpu_seconds", {})
     n, m = r["points"], s["separate_calls_measured_n"]
     sep_note = (
         "" if m == n else f" (measured {m} calls: {s['separate_calls_measured']} s; x{n}/{m})"
@@ -186,11 +218,15 @@ jobs** (1-minute load average {r["load_average_1min"]["start"]} at the start,
 {r["load_average_1min"]["end"]} at the end), so absolute times are noisy; the three ways ran
 one after another in the same run.
 
-| way | wall clock (s) | ratio to the parallel sweep |
-|---|---:|---:|
-| `sweep_scenario`, local Dask cluster, {r["workers"]} workers | {s["parallel"]} | 1.00 |
-| the same points one after another (`--workers 1`, forecast reused) | {s["one_after_another"]} | {q["one_after_another_over_parallel"]} |
-| {n} separate `planner plan` calls{sep_note} | {s["separate_calls_for_all_points"]} | {q["separate_calls_over_parallel"]} |
+| way | wall clock (s) | ratio to the parallel sweep | CPU seconds (process tree) |
+|---|---:|---:|---:|
+| `sweep_scenario`, local Dask cluster, {r["workers"]} workers | {s["parallel"]} | 1.00 | {c["parallel"]} |
+| the same points one after another (`--workers 1`, forecast reused) | {s["one_after_another"]} | {q["one_after_another_over_parallel"]} | {c["one_after_another"]} |
+| {n} separate `planner plan` calls{sep_note} | {s["separate_calls_for_all_points"]} | {q["separate_calls_over_parallel"]} | {c["separate_calls_measured"]} for {m} calls |
+
+Linux autogroup scheduling is {r["sched_autogroup"]}: with it on, the CPU is shared per session,
+not per process, so on a machine saturated by other sessions the workers of one sweep share
+the CPU that one process would get and parallelism cannot show in wall-clock time.
 
 Targets: parallel at least 1.6 x faster than one after another
 (measured **{q["one_after_another_over_parallel"]} x**), at least 3 x faster than separate calls

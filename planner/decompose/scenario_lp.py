@@ -283,9 +283,8 @@ class ScenarioSolver:
                 h = new_highs()
                 h.setOptionValue("output_flag", bool(options.verbose))
                 h.setOptionValue("time_limit", float(options.time_limit_s))
-                # one thread: the parallelism is across scenarios (HiGHS's idle worker threads
-                # spin, and compete with the other workers on a small machine)
-                h.setOptionValue("threads", int(options.threads or 1))
+                if options.threads:  # HiGHS fixes its thread pool at the process's first run
+                    h.setOptionValue("threads", int(options.threads))
                 h.passModel(tpl.lp)
                 self.highs.append(h)
             self.pattern[s] = keys[key]

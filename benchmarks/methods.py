@@ -151,6 +151,7 @@ def run_subprocess(case, variant, method, time_limit, workers, tol, wall) -> dic
             "requested": method,
             "status": f"killed after {wall:.0f} s",
             "total_s": time.perf_counter() - t0,
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
@@ -162,6 +163,7 @@ def run_subprocess(case, variant, method, time_limit, workers, tol, wall) -> dic
             "requested": method,
             "status": f"failed: {err[:160]}",
             "total_s": time.perf_counter() - t0,
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
     return json.loads(lines[-1])
 
@@ -179,6 +181,7 @@ def render(rows: list[dict]) -> str:
         "shared with other jobs while these ran, so absolute times are pessimistic and noisy.",
         "",
     ]
+    rows = sorted(rows, key=lambda r: r.get("when", ""))  # the latest run of a method counts
     keys = []
     for r in rows:
         k = (r["case"], r["variant"])

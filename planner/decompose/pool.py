@@ -29,7 +29,10 @@ def _worker(conn, data: ModelData, scenarios: list[int], options: SolverOptions)
         conn.send(("error", traceback.format_exc()))
         return
     while True:
-        msg = conn.recv()
+        try:
+            msg = conn.recv()
+        except EOFError:  # the parent is gone
+            break
         if msg is None:
             break
         if msg == "first_stage":

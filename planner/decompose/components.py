@@ -32,6 +32,8 @@ from planner.solve import SolveResult, SolverOptions, SolveStatus, solve_model
 
 # a chunk this large (variables) is solved on its own; smaller groups are packed together
 CHUNK_VARIABLES = 150_000
+# below this many variables in all, starting worker processes costs more than it saves
+PARALLEL_MIN_VARIABLES = 1_000_000
 
 
 def coupling_links(data: ModelData) -> dict[str, int]:
@@ -316,7 +318,9 @@ def solve_components(
     solution: values and capacity/balance duals in its flat layout."""
     t0 = time.perf_counter()
     groups = series_groups(data) if groups is None else groups
-    workers = workers or available_cores()
+    if workers is None:
+        total = sum(group_size(data, g) for g in groups)
+        workers = available_cores() if total >= PARALLEL_MIN_VARIABLES else 1
     chunks = pack_chunks(data, groups, workers)
     subs = [slice_data(data, c) for c in chunks]
     results: list[ChunkResult] = map_tasks(

@@ -139,8 +139,10 @@ def solve_data(
     if name == "extensive":
         model, layout, res, extra = solve_extensive(data, options)
     elif name == "decomposed":
-        progress(f"solving {len(groups)} independent groups of series on {workers} workers")
-        model, layout, res, extra = solve_components(data, options, workers=workers, groups=groups)
+        progress(f"solving {len(groups)} independent groups of series")
+        model, layout, res, extra = solve_components(
+            data, options, workers=mo.workers, groups=groups
+        )
     elif name == "benders":
         from planner.decompose.benders import solve_benders
 

@@ -403,8 +403,9 @@ def summary_dict(run: PlanRun) -> dict:
 
 def write_plan(run: PlanRun, out: Path) -> Path:
     """Write the run folder: the plan tables, history.csv and capacity.csv (for the report),
-    summary.json last (a folder without it is not a finished run), then report.html (a report
-    that fails to build becomes a note in `run.notes`; the run stays complete)."""
+    summary.json last (a folder without it is not a finished run), then report.html and
+    plan.xlsx (a view that fails to build becomes a note in `run.notes`; the run stays
+    complete)."""
     t = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -434,13 +435,16 @@ def _write_report_tables(run: PlanRun, out: Path) -> None:
 
 
 def _write_report(out: Path, notes: list[str]) -> None:
-    """report.html from the finished folder; a failure is a note, never a lost run."""
-    try:
-        from planner.report.html import build_report
+    """report.html and plan.xlsx from the finished folder; a failure is a note, never a lost
+    run."""
+    from planner.report.excel import write_workbook
+    from planner.report.html import build_report
 
-        build_report(out)
-    except Exception as exc:  # the run is complete without its report
-        notes.append(
-            f"report.html could not be built ({type(exc).__name__}: {exc}); "
-            f"rebuild it with: planner report {out}"
-        )
+    for name, build in (("report.html", build_report), ("plan.xlsx", write_workbook)):
+        try:
+            build(out)
+        except Exception as exc:  # the run is complete without its views
+            notes.append(
+                f"{name} could not be built ({type(exc).__name__}: {exc}); "
+                f"rebuild it with: planner report {out}"
+            )

@@ -183,6 +183,9 @@ def plan(
             con.warn(note)
         con.out(plan_summary_text(run))
         con.out(f"\nrun folder: {target}" + (f" (history id {run_id})" if run_id else ""))
+        for label, view in (("report", "report.html"), ("workbook", "plan.xlsx")):
+            if (target / view).exists():
+                con.out(f"{label}: {target / view}")
         con.timings(run.timings)
 
     _run(body, con)

@@ -147,6 +147,9 @@ def simulate(
             for bar in bars.values():
                 bar.close()
         target = write_simulation(result, out or default_run_dir(f"{sc.name}-simulate"))
+        from planner.history import record_folder
+
+        run_id = record_folder(target, warn=con.warn)
         for note in result.notes:
             con.warn(note)
         opts = result.options
@@ -164,6 +167,8 @@ def simulate(
                     f"stochastic vs {other}: {100 * c['saving']:+.1f}% cost saving, "
                     f"fill rate {100 * c['fill_rate_difference']:+.1f} pts"
                 )
-        con.out(f"\nrun folder: {target}")
+        con.out(f"\nrun folder: {target}" + (f" (history id {run_id})" if run_id else ""))
+        if (target / "report.html").exists():
+            con.out(f"report: {target / 'report.html'}")
 
-    _run(body)
+    _run(body, con)

@@ -203,7 +203,12 @@ def sweep(
             f"({result.demand_groups} forecast(s), {result.workers} worker(s), "
             f"{result.seconds_total:.1f} s)"
         )
-        con.out(f"sweep folder: {target}")
+        from planner.history import record_folder
+
+        run_id = record_folder(target, warn=con.warn)
+        con.out(f"sweep folder: {target}" + (f" (history id {run_id})" if run_id else ""))
+        if (target / "report.html").exists():
+            con.out(f"report: {target / 'report.html'}")
         statuses = {result.rows[p.id]["status"] for p in result.points}
         if "error" in statuses:
             click.echo("error: some points failed unexpectedly (see summary.json)", err=True)
@@ -211,4 +216,4 @@ def sweep(
         if not result.planned:
             raise InfeasibleError("no point of the sweep has a plan (see summary.json)")
 
-    _run(body)
+    _run(body, con)

@@ -427,4 +427,13 @@ def write_simulation(result: SimulationResult, out: Path) -> Path:
     write_plots(result.weekly, result.kpis, out)
     result.timings["write"] = time.perf_counter() - t
     write_json(summary_dict(result), out / "summary.json")
+    try:  # report.html is read from the files above; the simulation is complete without it
+        from planner.report.html import build_report
+
+        build_report(out)
+    except Exception as exc:  # a broken report never loses the run
+        result.notes.append(
+            f"report.html could not be built ({type(exc).__name__}: {exc}); "
+            f"rebuild it with: planner report {out}"
+        )
     return out

@@ -159,7 +159,12 @@ def plan(
       planner plan scenarios/demo.yaml
       planner plan scenarios/demo.yaml --set costs.shortage_multiplier=2 --out runs/short2
     """
-    con = Console(quiet, verbose)
+    from planner.decompose.mpisppy import is_worker_rank
+
+    # under `mpiexec -n K` (solver.method: mpisppy-ph) every rank plans its share of the
+    # scenarios; only rank 0 prints, writes the run folder and records it
+    worker = is_worker_rank()
+    con = Console(quiet or worker, verbose and not worker)
 
     def body():
         from planner.config import load_scenario
@@ -175,6 +180,8 @@ def plan(
         )
         for line in run.whatif_log:
             con.out(line)
+        if worker:
+            return
         target = write_plan(run, out or default_run_dir(sc.name))
         from planner.history import record_plan_run
 

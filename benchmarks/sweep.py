@@ -213,10 +213,9 @@ def markdown(r: dict) -> str:
 
 Scenario `{r["scenario"]}` with `--set {" ".join(r["set"])}`, a grid of {n} points: {grid}.
 {r["demand_groups"]} demand group(s): the forecast and the demand scenarios are computed once.
-Machine: {r["machine"]}, {r["cores"]} cores available; **shared with seven other engineers'
-jobs** (1-minute load average {r["load_average_1min"]["start"]} at the start,
-{r["load_average_1min"]["end"]} at the end), so absolute times are noisy; the three ways ran
-one after another in the same run.
+Machine: {r["machine"]}, {r["cores"]} cores available; 1-minute load average
+{r["load_average_1min"]["start"]} at the start, {r["load_average_1min"]["end"]} at the end (other
+jobs make absolute times noisy); the three ways ran one after another in the same run.
 
 | way | wall clock (s) | ratio to the parallel sweep | CPU seconds (process tree) |
 |---|---:|---:|---:|

@@ -101,7 +101,7 @@ def _series_keys(arrays: list[np.ndarray], covariates: Covariates | None) -> np.
 def _annual_phase(periods: pd.DatetimeIndex) -> np.ndarray:
     """Position in the year in [0, 1): (day of year - 1) / days in the year."""
     days = np.where(periods.is_leap_year, 366.0, 365.0)
-    return (np.asarray(periods.dayofyear, dtype=np.float64) - 1.0) / days
+    return (np.asarray(periods.day_of_year, dtype=np.float64) - 1.0) / days
 
 
 def _fill_covariates(history: np.ndarray, future: np.ndarray) -> np.ndarray:

@@ -74,7 +74,7 @@ def true_demand(dataset: Dataset, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, 
                 )
             ]
         )
-    week = dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+    week = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
     grid = (
         frame.assign(week=week.dt.normalize(), quantity=pd.to_numeric(frame["quantity"]))
         .pivot_table(index=["sku", "warehouse"], columns="week", values="quantity", aggfunc="sum")

@@ -49,7 +49,7 @@ def simulate_panel(
     rng = np.random.default_rng(seed)
     total = weeks + horizon
     periods = weekly_periods(total)
-    phase = 2 * np.pi * (periods.dayofyear.to_numpy() - 1) / 365.25
+    phase = 2 * np.pi * (periods.day_of_year.to_numpy() - 1) / 365.25
     level = np.exp(rng.uniform(np.log(2), np.log(200), n_series))
     promo = (rng.random((n_series, total)) < promo_share).astype(float)
     price = np.exp(rng.uniform(0, 3, n_series))[:, None] * (1 - 0.2 * promo)
@@ -249,7 +249,7 @@ def test_learns_a_shared_seasonal_pattern_across_series(name):
     weeks_long, weeks_short, horizon = 156, 30, 12
     rng = np.random.default_rng(8)
     periods = weekly_periods(weeks_long + horizon, start="2021-05-03")
-    phase = 2 * np.pi * (periods.dayofyear.to_numpy() - 1) / 365.25
+    phase = 2 * np.pi * (periods.day_of_year.to_numpy() - 1) / 365.25
     season = 1 - 0.6 * np.cos(phase - phase[weeks_long - 1])  # trough at the history's end
     levels = np.exp(rng.uniform(np.log(20), np.log(200), 40))
     y = rng.poisson(levels[:, None] * season[None, :]).astype(float)

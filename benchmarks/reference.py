@@ -71,9 +71,10 @@ def build_reference(d: ModelData) -> ReferenceLP:
     hold = np.tile(d.holding_cost[:, None], (1, T))
     hold[:, -1] -= d.terminal_value
     cost[off_I:off_U] = (p[:, None, None] * hold[None]).ravel()
-    cost[off_U:off_O] = (
-        p[:, None, None] * np.broadcast_to(d.shortage_cost[None, :, None], (S, n, T))
-    ).ravel()
+    short = np.tile(d.shortage_cost[:, None], (1, T))
+    if d.backorder:  # the backlog still owed at the end is valued like the stock serving it
+        short[:, -1] += d.terminal_value
+    cost[off_U:off_O] = (p[:, None, None] * short[None]).ravel()
     if n_ov:
         unit = max(c.max(initial=0.0), d.shortage_cost.max(initial=0.0))
         per_vol = unit / max(d.volume[d.volume > 0].min(initial=1.0), 1e-9)

@@ -99,7 +99,9 @@ def scenario_cost_components(
         "transfer": sol.transfer @ data.transfers.cost[lay.tr_route]
         if lay.n_tr
         else np.zeros(lay.S),
-        "terminal": -(sol.stock[:, :, -1] @ v) - late_credit,
+        "terminal": -(sol.stock[:, :, -1] @ v)
+        - late_credit
+        + (sol.short[:, :, -1] @ v if data.backorder else 0.0),
     }
     if sol.overflow.size:
         out["capacity_overflow_penalty"] = sol.overflow.sum(axis=1) * overflow_penalty(data)

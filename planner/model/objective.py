@@ -46,6 +46,9 @@ def scenario_coefficients(data: ModelData, lay: Layout) -> dict[str, np.ndarray]
     rc_series = data.lane_series[lay.rc_lane]
     stock = np.broadcast_to(data.holding_cost[:, None], (n, T)).copy()
     stock[:, T - 1] -= v
+    short = np.broadcast_to(data.shortage_cost[:, None], (n, T)).copy()
+    if data.backorder:  # units still owed at the end will be served from stock worth v each
+        short[:, T - 1] += v
     tr_cost = data.transfers.cost[lay.tr_route] if lay.n_tr else np.zeros(0)
     return {
         "order_first": c[lay.fs_lane][None, :] - (fs_late.T * v[fs_series][None, :]),
@@ -57,7 +60,7 @@ def scenario_coefficients(data: ModelData, lay: Layout) -> dict[str, np.ndarray]
             data.fixed_order_cost[lay.rc_lane[lay.rc_setup]], (S, len(lay.rc_setup))
         ),
         "stock": np.broadcast_to(stock.reshape(-1), (S, n * T)),
-        "short": np.broadcast_to(np.repeat(data.shortage_cost, T), (S, n * T)),
+        "short": np.broadcast_to(short.reshape(-1), (S, n * T)),
         "overflow": np.full((S, len(lay.overflow_wt)), overflow_penalty(data)),
         "transfer": np.broadcast_to(tr_cost, (S, lay.n_tr)),
     }

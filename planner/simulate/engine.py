@@ -268,7 +268,8 @@ def run_policy(
         state.on_hand, state.backlog = left, backlog
     state.week = N
     in_transit = state.in_transit()
-    terminal = -float(data.terminal_value @ (state.on_hand + in_transit))
+    # as in the plan: stock and pipeline at their terminal value, less the units still owed
+    terminal = -float(data.terminal_value @ (state.on_hand + in_transit - state.backlog))
     return Trace(
         policy=policy.name,
         demand=np.asarray(truth, float).copy(),

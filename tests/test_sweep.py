@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sweepkit import DESIGN_OUTCOME
 
 from planner.config import load_scenario
 from planner.data.testing import write_minimal_dataset
@@ -25,23 +26,6 @@ from planner.sweep import (
 )
 from planner.sweep.grid import grid_points, point_scenario
 from planner.sweep.table import OUTCOME_COLUMNS
-
-DESIGN_OUTCOME = [
-    "status",
-    "objective",
-    "purchase",
-    "logistics",
-    "fixed",
-    "holding",
-    "shortage",
-    "transfer",
-    "terminal",
-    "fill_rate",
-    "total_orders",
-    "orders_this_week",
-    "bottlenecks",
-    "run_dir",
-]
 
 
 def write_scenario(folder: Path, dataset: Path, **sections) -> Path:

@@ -11,28 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from sweepkit import DESIGN_OUTCOME
 
 from planner.cli import main
 from planner.config import load_scenario
 from planner.data.testing import write_minimal_dataset
 from planner.sweep import sweep_scenario
-
-DESIGN_OUTCOME = [
-    "status",
-    "objective",
-    "purchase",
-    "logistics",
-    "fixed",
-    "holding",
-    "shortage",
-    "transfer",
-    "terminal",
-    "fill_rate",
-    "total_orders",
-    "orders_this_week",
-    "bottlenecks",
-    "run_dir",
-]
 
 
 @pytest.fixture(scope="module")

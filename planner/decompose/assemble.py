@@ -36,6 +36,17 @@ def plan_objective(data: ModelData, scenario_costs: np.ndarray) -> float:
     return total
 
 
+def iteration_timings(t0: float, t_build: float, t_iter: float, t_end: float) -> dict[str, float]:
+    """SolveResult timings of an iterative method: building the subproblems, iterating, then
+    assembling the plan."""
+    return {
+        "compile": t_build,
+        "handover": 0.0,
+        "solve": t_iter - t0 - t_build,
+        "extract": t_end - t_iter,
+    }
+
+
 def assemble(
     data: ModelData,
     first: dict[str, np.ndarray],

@@ -37,7 +37,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.decompose.assemble import assemble, plan_objective
+from planner.decompose.assemble import assemble, iteration_timings, plan_objective
 from planner.decompose.pool import ScenarioPool
 from planner.decompose.scenario_lp import ELASTIC_TOL, FirstStage
 from planner.errors import ConfigError
@@ -283,7 +283,6 @@ def solve_benders(
         final = pool.solve({s: {"x": first["order_first"], "full": True} for s in range(S)})
         first_duals = master.first_stage_duals()
     gap = _gap(upper, lower)
-    nv, nr, ni = fs.scenario_size
     rows, lay, res = assemble(
         data,
         first,
@@ -293,13 +292,8 @@ def solve_benders(
         status=status,
         gap=gap,
         seconds=time.perf_counter() - t0,
-        timings={
-            "compile": t_build,
-            "handover": 0.0,
-            "solve": t_iter - t0 - t_build,
-            "extract": time.perf_counter() - t_iter,
-        },
-        sizes=(fs.n_cols + S * (nv - fs.n_cols), fs.matrix.shape[0] + S * nr, ni),
+        timings=iteration_timings(t0, t_build, t_iter, time.perf_counter()),
+        sizes=fs.extensive_sizes(S),
     )
     info = {
         "iterations": iterations,

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from planner.decompose.assemble import assemble
+from planner.decompose.assemble import assemble, iteration_timings
 from planner.decompose.benders import _failed, _gap, check_scenario_separable
 from planner.decompose.pool import ScenarioPool
 from planner.decompose.scenario_lp import ELASTIC_TOL
@@ -138,7 +138,6 @@ def solve_ph(
         t_iter = time.perf_counter()
         first = {"order_first": best, "placed_first": np.zeros(0), "lots_first": np.zeros(0)}
         final = pool.solve({s: {"x": best, "full": True} for s in range(S)})
-    nv, nr, ni = fs.scenario_size
     rows, lay, res = assemble(
         data,
         first,
@@ -146,13 +145,8 @@ def solve_ph(
         status=status,
         gap=gap,
         seconds=time.perf_counter() - t0,
-        timings={
-            "compile": t_build,
-            "handover": 0.0,
-            "solve": t_iter - t0 - t_build,
-            "extract": time.perf_counter() - t_iter,
-        },
-        sizes=(fs.n_cols + S * (nv - fs.n_cols), fs.matrix.shape[0] + S * nr, ni),
+        timings=iteration_timings(t0, t_build, t_iter, time.perf_counter()),
+        sizes=fs.extensive_sizes(S),
     )
     info = {
         "iterations": iterations,

@@ -246,6 +246,16 @@ class FirstStage:
     def n_cols(self) -> int:
         return self.n_fs + self.n_setup + self.n_lots
 
+    def extensive_sizes(self, n_scenarios: int) -> tuple[int, int, int]:
+        """Columns, rows and integers of the extensive form with `n_scenarios` scenarios: the
+        first stage once, every scenario's own part once per scenario."""
+        nv, nr, ni = self.scenario_size
+        return (
+            self.n_cols + n_scenarios * (nv - self.n_cols),
+            self.matrix.shape[0] + n_scenarios * nr,
+            ni,
+        )
+
 
 @dataclass
 class ScenarioSolution:

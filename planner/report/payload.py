@@ -24,29 +24,11 @@ import pandas as pd
 import yaml
 
 from planner.errors import InputError, Problem
+from planner.sweep.table import OUTCOME_COLUMNS
 
 PLAN_FILES = ("orders.csv", "inventory.csv", "forecast.csv", "service.csv")
-SWEEP_RESULT_COLUMNS = {
-    "status",
-    "objective",
-    "purchase",
-    "logistics",
-    "fixed",
-    "holding",
-    "shortage",
-    "transfer",
-    "terminal",
-    "fill_rate",
-    "total_orders",
-    "orders_this_week",
-    "bottlenecks",
-    "run_dir",
-    "error",
-    "seconds",
-    "cycle_service_level",
-    "point",
-    "id",
-}
+# sweep.csv columns that are outcomes, not varied keys
+SWEEP_RESULT_COLUMNS = {*OUTCOME_COLUMNS, "error", "seconds"}
 MAX_IMAGE_BYTES = 5_000_000
 HISTORY_SHOWN_WEEKS = 78  # demand history drawn before the forecast in the fan charts
 CHART_DECIMALS = 1  # stock, forecast and history values: enough for charts and tables

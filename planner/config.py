@@ -152,26 +152,32 @@ class SolverConfig(_Section):
         description="Lot sizing (fixed costs, MOQ, multiples) integer in every scenario's later "
         "weeks too; default: only the committed orders are integer.",
     )
-    method: Literal["auto", "extensive", "decomposed", "benders", "ph", "mpisppy-ph"] = Field(
+    method: Literal[
+        "auto", "extensive", "decomposed", "dantzig-wolfe", "benders", "ph", "mpisppy-ph"
+    ] = Field(
         "auto",
         description="How the stochastic model is solved. extensive: one model of every scenario; "
         "decomposed: independent groups of series (sharing no capacity, budget, transfer or "
-        "service target) solved apart, in parallel, same answer; benders: multi-cut L-shaped "
+        "service target) solved apart, in parallel, same answer; dantzig-wolfe: the shared "
+        "capacities priced, every series planned apart, column generation with bounds, stops "
+        "at `tolerance` (LP models); benders: multi-cut L-shaped "
         "over the committed orders, per-scenario subproblems, stops at `tolerance`; ph: "
         "progressive hedging over scenarios with a Lagrangian bound; mpisppy-ph: progressive "
         "hedging on mpi-sppy (many processes/machines); auto: decomposed when the series split "
-        "into independent groups, benders for large coupled LPs, else extensive.",
+        "into independent groups, dantzig-wolfe for large coupled LPs (benders when a CVaR or "
+        "lot sizing joins the series), else extensive.",
     )
     tolerance: float = Field(
         1e-4,
         gt=0,
         lt=1,
-        description="Relative gap (upper - lower bound) / |upper| at which benders and ph stop.",
+        description="Relative gap (upper - lower bound) / |upper| at which dantzig-wolfe, benders and ph stop.",
     )
     max_iterations: int = Field(
         200,
         ge=1,
-        description="Most iterations of benders or ph before stopping with the gap reached.",
+        description="Most iterations of dantzig-wolfe, benders or ph before stopping with the gap "
+        "reached.",
     )
     workers: int | None = Field(
         None,

@@ -21,6 +21,7 @@ from planner.decompose.components import series_groups, slice_data, solve_compon
 from planner.decompose.dispatch import MethodOptions, choose_method, solve_data
 from planner.errors import ConfigError, InfeasibleError
 from planner.model.build import build_model
+from planner.model.build_matrix import model_arrays
 from planner.model.data import Transfers
 from planner.model.synthetic import synthetic_model_data
 from planner.pipeline import plan_scenario, solve_plan, summary_dict
@@ -170,6 +171,89 @@ def test_ph_brackets_the_extensive_optimum(tiny):
     check_bracket(tiny, "ph", 1e-3)
 
 
+# ------------------------------------------------------------------ dantzig-wolfe
+def rows_hold(data, z, atol=1e-6):
+    """Every row of the extensive form holds at the column values z (flat, model_arrays order)."""
+    arrays = model_arrays(data)
+    for fam in arrays.families:
+        act = fam.matrix(arrays.columns.size) @ z
+        scale = 1.0 + np.abs(act)
+        assert (act >= fam.lb - atol * scale).all(), fam.name
+        assert (act <= fam.ub + atol * scale).all(), fam.name
+    lo = np.concatenate([b.lb for b in arrays.columns.blocks])
+    hi = np.concatenate([b.ub for b in arrays.columns.blocks])
+    assert (z >= lo - atol).all() and (z <= hi + atol).all()
+
+
+def flat(data, res):
+    arrays = model_arrays(data)
+    return np.concatenate([res.values[b.name] for b in arrays.columns.blocks])
+
+
+def test_dantzig_wolfe_brackets_the_extensive_optimum(tiny):
+    plan, ext, info = check_bracket(tiny, "dantzig-wolfe", 1e-6)
+    assert info["blocks"] == tiny.n_series and info["iterations"] >= 2
+    # the plan is a convex combination of block plans that meets every row, linking ones too
+    _, _, res, _ = solve_data(tiny, OPTS, MethodOptions("dantzig-wolfe", tolerance=1e-6, workers=1))
+    rows_hold(tiny, flat(tiny, res))
+    assert plan.orders["quantity"].sum() == pytest.approx(ext.orders["quantity"].sum(), rel=1e-3)
+
+
+def test_dantzig_wolfe_prices_the_capacities_at_their_shadow_prices(tiny):
+    """At the optimum the linking rows' prices are the extensive form's duals where those are
+    unique: a capacity that binds in the extensive form is priced, a slack one is not."""
+    _, res = extensive(tiny)
+    _, _, dw, _ = solve_data(tiny, OPTS, MethodOptions("dantzig-wolfe", tolerance=1e-9, workers=1))
+    for name in ("warehouse_capacity", "supplier_capacity"):
+        if name in res.duals:
+            ext_d, dw_d = res.duals[name], dw.duals[name]
+            assert ((ext_d == 0) | (dw_d != 0) | (np.abs(ext_d) < 1e-6)).mean() > 0.9, name
+            assert (dw_d <= 1e-9).all()  # <= rows of a minimisation: non-positive prices
+
+
+def test_dantzig_wolfe_with_a_fill_rate_target_prices_per_sku_blocks(tiny):
+    d = replace(tiny, service_level=0.9)
+    _, _, info = check_bracket(d, "dantzig-wolfe", 1e-5)
+    assert info["blocks"] == len(np.unique(d.series["sku"]))  # the target joins a SKU's series
+
+
+def test_dantzig_wolfe_with_backorders(tiny):
+    check_bracket(replace(tiny, backorder=True), "dantzig-wolfe", 1e-5)
+
+
+@pytest.mark.slow  # starts two worker processes
+def test_dantzig_wolfe_on_two_workers_matches_one(tiny):
+    one = solve_data(tiny, OPTS, MethodOptions("dantzig-wolfe", tolerance=1e-6, workers=1))
+    two = solve_data(tiny, OPTS, MethodOptions("dantzig-wolfe", tolerance=1e-6, workers=2))
+    assert two[3]["workers"] == 2
+    assert rel(two[2].objective, one[2].objective) <= 1e-9
+    assert two[3]["iterations"] == one[3]["iterations"]
+
+
+def test_dantzig_wolfe_refuses_a_milp_or_a_cvar(tiny):
+    with pytest.raises(ConfigError, match="CVaR"):
+        solve_data(replace(tiny, cvar_weight=0.3), OPTS, "dantzig-wolfe")
+    with pytest.raises(ConfigError, match="MILP"):
+        solve_data(replace(tiny, moq=np.full(tiny.n_lanes, 10.0)), OPTS, "dantzig-wolfe")
+
+
+def test_an_infeasible_model_under_dantzig_wolfe_is_diagnosed(uncoupled):
+    """A fill rate no block can reach: the pricing LP is infeasible; the extensive form is
+    diagnosed as for every method."""
+    n, T = uncoupled.n_series, uncoupled.n_weeks
+    d = replace(
+        uncoupled,
+        warehouse_capacity=np.array([1e6, 1e6]),
+        service_level=0.999,
+        service_from_week=np.zeros(n, np.int64),
+        on_hand=np.zeros(n),
+        open_arrivals=np.zeros((n, T)),
+    )
+    with pytest.raises(InfeasibleError) as err:
+        solve_plan(d, OPTS, method=MethodOptions("dantzig-wolfe", workers=1))
+    assert "service_level" in err.value.families
+
+
 def test_scenario_methods_refuse_what_they_cannot_split(tiny):
     with pytest.raises(ConfigError, match="service_level"):
         solve_data(replace(tiny, service_level=0.9), OPTS, "benders")
@@ -185,10 +269,12 @@ def test_auto_picks_by_structure_and_size(tiny, uncoupled, monkeypatch):
     assert choose_method(uncoupled)[0] == "decomposed"
     assert choose_method(tiny)[0] == "extensive"
     assert choose_method(tiny, "ph")[0] == "ph"
-    monkeypatch.setattr(dispatch, "AUTO_BENDERS_VARIABLES", 10)
-    assert choose_method(tiny)[0] == "benders"
-    method, reason = choose_method(replace(tiny, service_level=0.9))
-    assert method == "extensive" and "fill-rate" in reason
+    monkeypatch.setattr(dispatch, "AUTO_DECOMPOSE_VARIABLES", 10)
+    assert choose_method(tiny)[0] == "dantzig-wolfe"
+    assert choose_method(replace(tiny, service_level=0.9))[0] == "dantzig-wolfe"
+    assert choose_method(replace(tiny, cvar_weight=0.3))[0] == "benders"
+    method, reason = choose_method(replace(tiny, service_level=0.9, cvar_weight=0.3))
+    assert method == "extensive" and "fill-rate" in reason and "CVaR" in reason
 
 
 # ------------------------------------------------------------------ the pipeline

@@ -2,12 +2,15 @@
 
     extensive    the whole model in one LP/MILP (planner.model.build + planner.solve)
     decomposed   independent groups of series solved apart, in parallel (exact)
+    dantzig-wolfe  the shared capacities priced, blocks of series planned apart (column
+                 generation; bounds, stops at the tolerance)
     benders      multi-cut L-shaped over the committed orders (bounds, stops at the tolerance)
     ph           progressive hedging over scenarios (bounds, stops at the tolerance)
     mpisppy-ph   progressive hedging on mpi-sppy (planner.decompose.mpisppy)
-    auto         decomposed when the series split into independent groups; else benders when
-                 the model is a large LP-recourse model that splits by scenario (extensive form
-                 over AUTO_BENDERS_VARIABLES variables); else extensive
+    auto         decomposed when the series split into independent groups; else, for an
+                 extensive form over AUTO_DECOMPOSE_VARIABLES variables, dantzig-wolfe when the
+                 model is an LP without CVaR, benders when it splits by scenario with LP
+                 recourse (lot sizing or CVaR); else extensive
 
 Every method returns (model, layout, SolveResult, info). `model` is the Pyomo model for the
 extensive form and a `ModelRows` (the capacity row lists `summarise` reads) otherwise; the
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from planner.decompose.components import series_groups, solve_components
+from planner.decompose.dantzig_wolfe import block_angular
 from planner.errors import ConfigError
 from planner.model.build import build_model
 from planner.model.data import ModelData
@@ -30,9 +34,10 @@ from planner.model.layout import make_layout
 from planner.parallel import available_cores
 from planner.solve import SolveResult, SolverOptions, solve_model
 
-METHODS = ("auto", "extensive", "decomposed", "benders", "ph", "mpisppy-ph")
-# above this many extensive-form variables, auto prefers benders for a coupled LP
-AUTO_BENDERS_VARIABLES = 4_000_000
+METHODS = ("auto", "extensive", "decomposed", "dantzig-wolfe", "benders", "ph", "mpisppy-ph")
+# above this many extensive-form variables, auto decomposes a coupled model
+# (benchmarks/results/methods.md: dantzig-wolfe beats the extensive form from about 1 million)
+AUTO_DECOMPOSE_VARIABLES = 1_000_000
 
 Progress = Callable[[str], None]
 
@@ -99,15 +104,22 @@ def choose_method(data: ModelData, requested: str = "auto", groups=None) -> tupl
             f"{len(groups[0])} series) sharing no capacity, budget, transfer or target"
         )
     size = extensive_variables(data)
+    big = size > AUTO_DECOMPOSE_VARIABLES
+    not_blocks = block_angular(data)
+    if big and not_blocks is None:
+        return "dantzig-wolfe", (
+            f"coupled LP with {size:,} extensive-form variables "
+            f"(> {AUTO_DECOMPOSE_VARIABLES:,}): shared capacities priced, series planned apart"
+        )
     why_not = scenario_separable(data)
-    if why_not is None and size > AUTO_BENDERS_VARIABLES:
+    if big and why_not is None:
         return "benders", (
             f"coupled model with {size:,} extensive-form variables "
-            f"(> {AUTO_BENDERS_VARIABLES:,}) that splits by scenario"
+            f"(> {AUTO_DECOMPOSE_VARIABLES:,}) that splits by scenario ({not_blocks})"
         )
     reason = f"coupled model with {size:,} extensive-form variables"
-    if why_not is not None:
-        reason += f"; no scenario decomposition: {why_not}"
+    if big and why_not is not None:
+        reason += f"; no decomposition: {not_blocks}, and {why_not}"
     return "extensive", reason
 
 
@@ -142,6 +154,17 @@ def solve_data(
         progress(f"solving {len(groups)} independent groups of series")
         model, layout, res, extra = solve_components(
             data, options, workers=mo.workers, groups=groups
+        )
+    elif name == "dantzig-wolfe":
+        from planner.decompose.dantzig_wolfe import solve_dantzig_wolfe
+
+        model, layout, res, extra = solve_dantzig_wolfe(
+            data,
+            options,
+            tolerance=mo.tolerance,
+            max_iterations=mo.max_iterations,
+            workers=workers,
+            progress=progress,
         )
     elif name == "benders":
         from planner.decompose.benders import solve_benders

@@ -1,0 +1,190 @@
+"""Pricing LPs kept alive across iterations, in worker processes (Dantzig-Wolfe).
+
+A chunk is a block-diagonal LP over some blocks of series: its own rows (stock balance and
+the other rows of one block), its columns' bounds, costs and linking coefficients. Each worker
+owns a share of the chunks and keeps one HiGHS instance per chunk, so a new price of the
+linking rows only changes the costs and HiGHS restarts from the chunk's last basis. Only the
+linking duals travel to the workers, and each chunk's solution (its nonzero values) and row
+duals travel back. With one worker everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import traceback
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from planner.solve import SolverOptions, configured_highs
+
+
+@dataclass
+class ChunkLP:
+    """One pricing LP: columns `cols` of the extensive form over its own rows `rows`."""
+
+    cols: np.ndarray  # global columns, sorted
+    rows: np.ndarray  # indexes into the non-linking rows of the extensive form
+    A: sp.csc_matrix  # own rows x cols
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    cost: np.ndarray  # original costs of cols
+    linkT: sp.csr_matrix  # cols x linking rows
+
+
+class PricingInfeasible(RuntimeError):
+    """A pricing LP has no solution: a block of series has no plan of its own."""
+
+
+class ChunkSolver:
+    """HiGHS instance of one chunk: `solve(pi)` -> (values, row duals) at price pi."""
+
+    def __init__(self, chunk: ChunkLP, options: SolverOptions):
+        self.chunk = chunk
+        h = configured_highs(options)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(chunk.cols)
+        lp.num_row_ = len(chunk.rows)
+        lp.col_cost_ = chunk.cost
+        lp.col_lower_ = np.where(np.isfinite(chunk.col_lo), chunk.col_lo, -inf)
+        lp.col_upper_ = np.where(np.isfinite(chunk.col_hi), chunk.col_hi, inf)
+        lp.row_lower_ = np.where(np.isfinite(chunk.row_lo), chunk.row_lo, -inf)
+        lp.row_upper_ = np.where(np.isfinite(chunk.row_hi), chunk.row_hi, inf)
+        A = chunk.A.tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr
+        lp.a_matrix_.index_ = A.indices
+        lp.a_matrix_.value_ = A.data
+        lp.a_matrix_.num_col_ = A.shape[1]
+        lp.a_matrix_.num_row_ = A.shape[0]
+        h.passModel(lp)
+        self.h = h
+        self.index = np.arange(len(chunk.cols), dtype=np.int32)
+
+    def solve(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = self.chunk.cost - self.chunk.linkT @ pi
+        self.h.changeColsCost(len(c), self.index, c)
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise PricingInfeasible(f"a pricing LP is infeasible ({len(self.chunk.cols)} columns)")
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"a pricing LP ended {self.h.modelStatusToString(status)} "
+                f"({len(self.chunk.cols)} columns)"
+            )
+        sol = self.h.getSolution()
+        return np.asarray(sol.col_value), np.asarray(sol.row_dual)
+
+
+def _worker(conn, chunks: list[ChunkLP], options: SolverOptions) -> None:
+    try:
+        solvers = [ChunkSolver(c, options) for c in chunks]
+        conn.send(("ready", None))
+    except Exception:  # report the failure to the parent, which raises it
+        conn.send(("error", traceback.format_exc()))
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:  # the parent is gone
+            break
+        if msg is None:
+            break
+        try:
+            conn.send(("ok", [s.solve(msg) for s in solvers]))
+        except PricingInfeasible as exc:
+            conn.send(("infeasible", str(exc)))
+        except Exception:
+            conn.send(("error", traceback.format_exc()))
+
+
+class ChunkPool:
+    """`price(pi)` -> (z over all columns, duals of all non-linking rows)."""
+
+    def __init__(self, chunks: list[ChunkLP], n_cols: int, n_rows: int, options, workers=1):
+        self.chunks = chunks
+        self.n_cols, self.n_rows = n_cols, n_rows
+        self.workers = max(1, min(int(workers), len(chunks)))
+        # balance the chunks' sizes over the workers, largest first
+        order = np.argsort([-len(c.cols) for c in chunks], kind="stable")
+        load = np.zeros(self.workers)
+        self.assign: list[list[int]] = [[] for _ in range(self.workers)]
+        for k in order.tolist():
+            w = int(np.argmin(load))
+            self.assign[w].append(k)
+            load[w] += len(chunks[k].cols)
+        self.local: list[ChunkSolver] | None = None
+        self.procs: list = []
+        self.conns: list = []
+        if self.workers == 1:
+            self.local = [ChunkSolver(c, options) for c in chunks]
+            return
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["planner.decompose.chunk_pool"])
+        for mine in self.assign:
+            parent, child = ctx.Pipe()
+            p = ctx.Process(
+                target=_worker, args=(child, [chunks[k] for k in mine], options), daemon=True
+            )
+            p.start()
+            self.procs.append(p)
+            self.conns.append(parent)
+        for conn in self.conns:
+            try:
+                kind, payload = conn.recv()
+            except EOFError:
+                kind, payload = "error", "the worker process exited while starting"
+            if kind == "error":
+                self.close()
+                raise RuntimeError(f"a pricing worker failed to start:\n{payload}")
+
+    def price(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.zeros(self.n_cols)
+        duals = np.zeros(self.n_rows)
+        if self.local is not None:
+            results = [(k, r) for k, r in enumerate(s.solve(pi) for s in self.local)]
+        else:
+            for conn in self.conns:
+                conn.send(pi)
+            results, errors, infeasible = [], [], []
+            for w, conn in enumerate(self.conns):
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:
+                    kind, payload = "error", "a worker process exited (out of memory?)"
+                if kind == "error":
+                    errors.append(payload)
+                elif kind == "infeasible":
+                    infeasible.append(payload)
+                else:
+                    results.extend(zip(self.assign[w], payload, strict=True))
+            if errors:
+                raise RuntimeError(f"a pricing LP failed:\n{errors[0]}")
+            if infeasible:
+                raise PricingInfeasible(infeasible[0])
+        for k, (x, y) in results:
+            z[self.chunks[k].cols] = x
+            duals[self.chunks[k].rows] = y
+        return z, duals
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+        self.procs, self.conns = [], []

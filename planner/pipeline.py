@@ -33,6 +33,7 @@ from planner.model.data import ModelData
 from planner.model.inputs import InputNotes, make_model_data, planning_weeks
 from planner.model.rows import DEFINITIONAL, row_describers
 from planner.output import write_csv, write_json
+from planner.parallel import available_cores
 from planner.results import PlanResult, summarise
 from planner.scenarios import ScenarioSet, build_scenarios
 from planner.solve import SolveResult, SolverOptions, SolveStatus
@@ -316,7 +317,14 @@ def plan_from_demand(
     if scenario.plan.value_of_information:
         progress("solving the EV and wait-and-see problems for VSS and EVPI")
         t = time.perf_counter()
-        value = value_of_information(data, res, solver_options(scenario))
+        decomposed = method_info(res) is not None and method_info(res)["method"] != "extensive"
+        value = value_of_information(
+            data,
+            res,
+            solver_options(scenario),
+            by_scenario=decomposed,
+            workers=scenario.solver.workers or available_cores(),
+        )
         timings["vss_evpi"] = time.perf_counter() - t
     return PlanRun(
         scenario=scenario,

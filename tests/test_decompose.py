@@ -331,3 +331,39 @@ def test_an_infeasible_decomposed_model_is_diagnosed_on_the_extensive_form(uncou
     with pytest.raises(InfeasibleError) as err:
         solve_plan(d, OPTS, method=MethodOptions("decomposed", workers=1))
     assert "service_level" in err.value.families
+
+
+# ------------------------------------------------------------------ VSS and EVPI by scenario
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"frozen_weeks": 8},  # every order committed
+        {"cvar_weight": 0.3},
+        {"backorder": True},
+    ],
+    ids=["rolling", "all-committed", "cvar", "backorder"],
+)
+def test_value_of_information_by_scenario_equals_the_extensive_forms(tiny, variant):
+    """EEV and WS solved one scenario at a time (large models) give the extensive forms'
+    values: nothing links two scenarios once the first stage is fixed or chosen per scenario."""
+    from planner.value import value_of_information
+
+    d = replace(tiny, **variant)
+    _, rp = extensive(d)
+    whole = value_of_information(d, rp, OPTS)
+    split = value_of_information(d, rp, OPTS, by_scenario=True, workers=1)
+    assert split["method"] == "by scenario" and "method" not in whole
+    for key in ("ev", "eev", "ws", "vss", "evpi"):
+        assert split[key] == pytest.approx(whole[key], rel=1e-6, abs=1e-4), key
+    assert split["vss"] >= -1e-6 * abs(rp.objective) and split["evpi"] >= -1e-6 * abs(rp.objective)
+
+
+def test_value_of_information_by_scenario_falls_back_where_scenarios_are_linked(tiny):
+    from planner.value import splits_by_scenario, value_of_information
+
+    d = replace(tiny, service_level=0.5)  # an expected fill rate over all scenarios
+    assert not splits_by_scenario(d)
+    _, rp = extensive(d)
+    out = value_of_information(d, rp, OPTS, by_scenario=True)
+    assert "method" not in out and out["vss"] is not None

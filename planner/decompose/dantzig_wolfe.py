@@ -398,7 +398,7 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
             z_heavy = None
         if z_heavy is not None:
             master.add_proposals(z_heavy, np.arange(B), len(proposals))
-            proposals.append(_sparse(z_heavy))
+            proposals.append(_sparse(split, z_heavy, np.arange(B)))
 
     pi_master = pi_best = np.zeros(split.link.shape[0])
     sigma = np.full(B, np.inf)  # no master yet: every first proposal enters
@@ -433,7 +433,7 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
             pi_sep, at_master = pi_master, True  # a mis-pricing: price at the master's duals
         if len(improving):
             master.add_proposals(z, improving, len(proposals))
-            proposals.append(_sparse(z))
+            proposals.append(_sparse(split, z, improving))
         master_obj, pi_master, sigma, value, art = master.solve()
         feasible = art <= 1e-9 * max(
             1.0, float(np.abs(split.link_hi[np.isfinite(split.link_hi)]).max(initial=1.0))
@@ -476,9 +476,13 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
     return z, pi_master, block_duals, status, lower, upper, it, history
 
 
-def _sparse(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    idx = np.flatnonzero(z)
-    return idx, z[idx]
+def _sparse(split: Split, z: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero values of z in the blocks `keep` (the proposals that entered the master)."""
+    wanted = np.zeros(split.n_blocks + 1, dtype=bool)
+    wanted[keep] = True  # index -1 (master-only columns) stays False
+    idx = np.flatnonzero((z != 0) & wanted[split.block_of])
+    dtype = np.int32 if z.size < 2**31 else np.int64
+    return idx.astype(dtype), z[idx]
 
 
 def _block_sums(split: Split, v: np.ndarray) -> np.ndarray:

@@ -107,9 +107,7 @@ class Split:
     n_rows: int
 
 
-def split_model(
-    data: ModelData, chunk_variables: int = CHUNK_VARIABLES, workers: int = 1
-) -> Split:
+def split_model(data: ModelData, chunk_variables: int = CHUNK_VARIABLES, workers: int = 1) -> Split:
     """Linking rows, blocks (connected components of the other rows) and pricing chunks
     (at least four per worker when there are blocks enough, so the workers share the load)."""
     arrays = model_arrays(data)

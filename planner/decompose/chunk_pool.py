@@ -44,7 +44,6 @@ class ChunkSolver:
     """HiGHS instance of one chunk: `solve(pi)` -> (values, row duals) at price pi."""
 
     def __init__(self, chunk: ChunkLP, options: SolverOptions):
-        self.chunk = chunk
         h = configured_highs(options)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", highspy.kHighsInf)
@@ -65,28 +64,34 @@ class ChunkSolver:
         lp.a_matrix_.num_col_ = A.shape[1]
         lp.a_matrix_.num_row_ = A.shape[0]
         h.passModel(lp)
+        del lp
         self.h = h
+        self.n_cols = len(chunk.cols)
+        self.cost, self.linkT = chunk.cost, chunk.linkT  # HiGHS holds the rest
         self.index = np.arange(len(chunk.cols), dtype=np.int32)
 
     def solve(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c = self.chunk.cost - self.chunk.linkT @ pi
+        c = self.cost - self.linkT @ pi
         self.h.changeColsCost(len(c), self.index, c)
         self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
-            raise PricingInfeasible(f"a pricing LP is infeasible ({len(self.chunk.cols)} columns)")
+            raise PricingInfeasible(f"a pricing LP is infeasible ({self.n_cols} columns)")
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(
-                f"a pricing LP ended {self.h.modelStatusToString(status)} "
-                f"({len(self.chunk.cols)} columns)"
+                f"a pricing LP ended {self.h.modelStatusToString(status)} ({self.n_cols} columns)"
             )
         sol = self.h.getSolution()
         return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
 
-def _worker(conn, chunks: list[ChunkLP], options: SolverOptions) -> None:
+def _worker(conn, options: SolverOptions) -> None:
+    """Receive chunks one by one (None ends them), then solve all of them at every price."""
+    solvers = []
     try:
-        solvers = [ChunkSolver(c, options) for c in chunks]
+        while (chunk := conn.recv()) is not None:
+            solvers.append(ChunkSolver(chunk, options))
+            del chunk
         conn.send(("ready", None))
     except Exception:  # report the failure to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
@@ -107,38 +112,55 @@ def _worker(conn, chunks: list[ChunkLP], options: SolverOptions) -> None:
 
 
 class ChunkPool:
-    """`price(pi)` -> (z over all columns, duals of all non-linking rows)."""
+    """`price(pi)` -> (z over all columns, duals of all non-linking rows).
 
-    def __init__(self, chunks: list[ChunkLP], n_cols: int, n_rows: int, options, workers=1):
-        self.chunks = chunks
+    `make(k)` builds chunk k; chunks are built one at a time and sent to their worker, so the
+    parent never holds more than one of them (large models: gigabytes of matrices).
+    """
+
+    def __init__(self, make, sizes: list[int], n_cols: int, n_rows: int, options, workers=1):
         self.n_cols, self.n_rows = n_cols, n_rows
-        self.workers = max(1, min(int(workers), len(chunks)))
+        self.workers = max(1, min(int(workers), len(sizes)))
         # balance the chunks' sizes over the workers, largest first
-        order = np.argsort([-len(c.cols) for c in chunks], kind="stable")
+        order = np.argsort([-s for s in sizes], kind="stable")
         load = np.zeros(self.workers)
         self.assign: list[list[int]] = [[] for _ in range(self.workers)]
         for k in order.tolist():
             w = int(np.argmin(load))
             self.assign[w].append(k)
-            load[w] += len(chunks[k].cols)
+            load[w] += sizes[k]
+        self.place: list[tuple[np.ndarray, np.ndarray]] = [None] * len(sizes)  # (cols, rows)
         self.local: list[ChunkSolver] | None = None
         self.procs: list = []
         self.conns: list = []
         if self.workers == 1:
-            self.local = [ChunkSolver(c, options) for c in chunks]
+            self.local = []
+            for k in range(len(sizes)):
+                chunk = make(k)
+                self.place[k] = (chunk.cols, chunk.rows)
+                self.local.append(ChunkSolver(chunk, options))
+            self.assign = [list(range(len(sizes)))]
             return
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         ctx = mp.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(["planner.decompose.chunk_pool"])
-        for mine in self.assign:
+        for _ in range(self.workers):
             parent, child = ctx.Pipe()
-            p = ctx.Process(
-                target=_worker, args=(child, [chunks[k] for k in mine], options), daemon=True
-            )
+            p = ctx.Process(target=_worker, args=(child, options), daemon=True)
             p.start()
             self.procs.append(p)
             self.conns.append(parent)
+        try:
+            for w, mine in enumerate(self.assign):
+                for k in mine:
+                    chunk = make(k)
+                    self.place[k] = (chunk.cols, chunk.rows)
+                    self.conns[w].send(chunk)
+                    del chunk
+                self.conns[w].send(None)
+        except (BrokenPipeError, OSError):
+            pass  # the worker died: its error (or EOF) is read below
         for conn in self.conns:
             try:
                 kind, payload = conn.recv()
@@ -152,7 +174,7 @@ class ChunkPool:
         z = np.zeros(self.n_cols)
         duals = np.zeros(self.n_rows)
         if self.local is not None:
-            results = [(k, r) for k, r in enumerate(s.solve(pi) for s in self.local)]
+            results = [(k, s.solve(pi)) for k, s in enumerate(self.local)]
         else:
             for conn in self.conns:
                 conn.send(pi)
@@ -173,8 +195,9 @@ class ChunkPool:
             if infeasible:
                 raise PricingInfeasible(infeasible[0])
         for k, (x, y) in results:
-            z[self.chunks[k].cols] = x
-            duals[self.chunks[k].rows] = y
+            cols, rows = self.place[k]
+            z[cols] = x
+            duals[rows] = y
         return z, duals
 
     def close(self) -> None:

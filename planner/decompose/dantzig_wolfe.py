@@ -45,10 +45,10 @@ from planner.decompose.assemble import iteration_timings
 from planner.decompose.chunk_pool import ChunkLP, ChunkPool, PricingInfeasible
 from planner.decompose.rows import ModelRows, extensive_rows
 from planner.errors import ConfigError
-from planner.model.build_matrix import ModelArrays, model_arrays
+from planner.model.build_matrix import model_arrays
 from planner.model.data import ModelData
-from planner.model.layout import Layout
-from planner.model.matrix import stack_rows
+from planner.model.layout import Layout, make_layout
+from planner.model.matrix import ColumnSpace, stack_rows
 from planner.solve import SolveResult, SolverOptions, SolveStatus, configured_highs
 
 Progress = Callable[[str], None]
@@ -93,18 +93,41 @@ def check_block_angular(data: ModelData) -> None:
 class Split:
     """The extensive form cut into linking rows, blocks of columns and pricing chunks."""
 
-    arrays: ModelArrays
+    layout: Layout
+    columns: ColumnSpace
     link: sp.csc_matrix  # linking rows x all columns
+    linkT: sp.csr_matrix  # all columns x linking rows: D' pi
     link_lo: np.ndarray
     link_hi: np.ndarray
     link_families: list[tuple[str, int, int]]  # (family, first row, end row) within `link`
+    own_families: list[tuple[str, int, int]]  # the same for the blocks' own rows
     block_of: np.ndarray  # block of every column, -1 for master-only columns
     n_blocks: int
-    chunks: list[ChunkLP]
+    chunk_cols: list[np.ndarray]  # columns of every pricing chunk (whole blocks)
     col_lo: np.ndarray
     col_hi: np.ndarray
     cost: np.ndarray
     n_rows: int
+    own: sp.csc_matrix | None  # the blocks' own rows; dropped once the chunks are out
+    own_lo: np.ndarray | None
+    own_hi: np.ndarray | None
+
+    def chunk(self, k: int) -> ChunkLP:
+        """Pricing LP k: its columns over the own rows they touch."""
+        cols = self.chunk_cols[k]
+        sub = self.own[:, cols]
+        rows = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
+        return ChunkLP(
+            cols=cols,
+            rows=rows,
+            A=sub[rows, :].tocsc(),
+            col_lo=self.col_lo[cols],
+            col_hi=self.col_hi[cols],
+            row_lo=self.own_lo[rows],
+            row_hi=self.own_hi[rows],
+            cost=self.cost[cols],
+            linkT=self.linkT[cols],
+        )
 
 
 def split_model(data: ModelData, chunk_variables: int = CHUNK_VARIABLES, workers: int = 1) -> Split:
@@ -115,43 +138,49 @@ def split_model(data: ModelData, chunk_variables: int = CHUNK_VARIABLES, workers
     n = cols.size
     link_fams = [f for f in arrays.families if f.name in LINKING]
     own_fams = [f for f in arrays.families if f.name not in LINKING]
-    link, _ = _stack(link_fams, n)
-    own, own_bounds = _stack(own_fams, n)
-    families, pos = [], 0
-    for f in link_fams:
-        families.append((f.name, pos, pos + f.n_rows))
-        pos += f.n_rows
-    # blocks: components of the bipartite graph rows-columns of the block rows
-    own_csc = own.tocsc()
-    m = own.shape[0]
-    bip = sp.bmat([[None, own], [own.T, None]], format="csr")
-    _, comp = connected_components(bip, directed=False)
-    col_comp = comp[m:]
-    in_rows = np.diff(own_csc.indptr) > 0
-    block_ids, block_of = np.unique(col_comp[in_rows], return_inverse=True)
-    block = np.full(n, -1, dtype=np.int64)
-    block[in_rows] = block_of
-    n_blocks = len(block_ids)
+    n_rows = sum(f.n_rows for f in arrays.families)
+    link, (link_lo, link_hi) = _stack(link_fams, n)
+    own, (own_lo, own_hi) = _stack(own_fams, n)
+    cost = arrays.cost
+    link_ranges, own_ranges = _ranges(link_fams), _ranges(own_fams)
+    del arrays, link_fams, own_fams  # the coordinates: the matrices hold them now
+    own = own.tocsc()
+    block = _blocks(own)
+    n_blocks = int(block.max(initial=-1)) + 1
     lo = np.concatenate([b.lb for b in cols.blocks]) if cols.blocks else np.zeros(0)
     hi = np.concatenate([b.ub for b in cols.blocks]) if cols.blocks else np.zeros(0)
     link = link.tocsc()
     per_worker = -(-int((block >= 0).sum()) // (4 * max(workers, 1)))
     size = max(1, min(chunk_variables, per_worker))
-    chunks = _chunks(own, own_bounds, block, n_blocks, lo, hi, arrays.cost, link, size)
     return Split(
-        arrays=arrays,
+        layout=make_layout(data),
+        columns=cols,
         link=link,
-        link_lo=np.concatenate([f.lb for f in link_fams]) if link_fams else np.zeros(0),
-        link_hi=np.concatenate([f.ub for f in link_fams]) if link_fams else np.zeros(0),
-        link_families=families,
+        linkT=link.T.tocsr(),
+        link_lo=link_lo,
+        link_hi=link_hi,
+        link_families=link_ranges,
+        own_families=own_ranges,
         block_of=block,
         n_blocks=n_blocks,
-        chunks=chunks,
+        chunk_cols=_pack(block, n_blocks, size),
         col_lo=lo,
         col_hi=hi,
-        cost=arrays.cost,
-        n_rows=sum(f.n_rows for f in arrays.families),
+        cost=cost,
+        n_rows=n_rows,
+        own=own,
+        own_lo=own_lo,
+        own_hi=own_hi,
     )
+
+
+def _ranges(fams) -> list[tuple[str, int, int]]:
+    """(family, first row, end row) of each family, stacked in order."""
+    out, pos = [], 0
+    for f in fams:
+        out.append((f.name, pos, pos + f.n_rows))
+        pos += f.n_rows
+    return out
 
 
 def _stack(fams, n_cols: int) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarray]]:
@@ -163,34 +192,35 @@ def _stack(fams, n_cols: int) -> tuple[sp.csr_matrix, tuple[np.ndarray, np.ndarr
     return A, (lb, ub)
 
 
-def _chunks(own, bounds, block, n_blocks, lo, hi, cost, link, chunk_variables) -> list[ChunkLP]:
-    """Blocks packed in order into chunks of about `chunk_variables` columns."""
+def _blocks(own: sp.csc_matrix) -> np.ndarray:
+    """Block of every column: connected components of the bipartite graph rows-columns of the
+    own rows (built directly in CSR with 32-bit indexes), -1 for a column in no own row."""
+    m, n = own.shape
+    csr = own.tocsr()
+    idx = np.int32 if own.nnz + m + n < 2**31 else np.int64
+    indptr = np.concatenate([csr.indptr[:-1], own.indptr + own.nnz]).astype(idx)
+    indices = np.concatenate([csr.indices.astype(idx) + m, own.indices.astype(idx)])
+    del csr
+    graph = sp.csr_matrix((np.ones(len(indices), np.int8), indices, indptr), shape=(m + n, m + n))
+    _, comp = connected_components(graph, directed=False)
+    del graph, indices, indptr
+    in_rows = np.diff(own.indptr) > 0
+    _, block_of = np.unique(comp[m:][in_rows], return_inverse=True)
+    block = np.full(n, -1, dtype=np.int64)
+    block[in_rows] = block_of
+    return block
+
+
+def _pack(block: np.ndarray, n_blocks: int, chunk_variables: int) -> list[np.ndarray]:
+    """Blocks packed in order into chunks of about `chunk_variables` columns (sorted)."""
     cols_by_block = np.argsort(block, kind="stable")
     counts = np.bincount(block[block >= 0], minlength=n_blocks)
     starts = np.concatenate([[0], np.cumsum(counts)]) + int((block < 0).sum())
-    row_of_col = own.tocsc()
-    out, first = [], 0
-    acc = 0
+    out, first, acc = [], 0, 0
     for b in range(n_blocks):
         acc += counts[b]
         if acc >= chunk_variables or b == n_blocks - 1:
-            cols = np.sort(cols_by_block[starts[first] : starts[b + 1]])
-            sub = row_of_col[:, cols]
-            rows = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
-            A = sub[rows, :].tocsc()
-            out.append(
-                ChunkLP(
-                    cols=cols,
-                    A=A,
-                    col_lo=lo[cols],
-                    col_hi=hi[cols],
-                    row_lo=bounds[0][rows],
-                    row_hi=bounds[1][rows],
-                    rows=rows,
-                    cost=cost[cols],
-                    linkT=link[:, cols].T.tocsr(),
-                )
-            )
+            out.append(np.sort(cols_by_block[starts[first] : starts[b + 1]]))
             first, acc = b + 1, 0
     return out
 
@@ -210,11 +240,19 @@ def solve_dantzig_wolfe(
     t0 = time.perf_counter()
     split = split_model(data, chunk_variables, workers)
     progress(
-        f"dantzig-wolfe: {split.n_blocks} blocks in {len(split.chunks)} chunks, "
+        f"dantzig-wolfe: {split.n_blocks} blocks in {len(split.chunk_cols)} chunks, "
         f"{split.link.shape[0]} linking rows"
     )
     n_own = split.n_rows - split.link.shape[0]
-    pool = ChunkPool(split.chunks, split.cost.size, n_own, options, workers=workers)
+    pool = ChunkPool(
+        split.chunk,
+        [len(c) for c in split.chunk_cols],
+        split.cost.size,
+        n_own,
+        options,
+        workers=workers,
+    )
+    split.own = split.own_lo = split.own_hi = None  # every chunk is in its worker now
     try:
         t_build = time.perf_counter() - t0
         out = _iterate(split, pool, options, tolerance, max_iterations, progress, t0)
@@ -243,11 +281,11 @@ def solve_dantzig_wolfe(
         "gap": res.gap,
         "iterations": iterations,
         "blocks": split.n_blocks,
-        "chunks": len(split.chunks),
+        "chunks": len(split.chunk_cols),
         "linking_rows": int(split.link.shape[0]),
         "history": history,
     }
-    return ModelRows(extensive_rows(data, split.arrays.layout)), split.arrays.layout, res, info
+    return ModelRows(extensive_rows(data, split.layout)), split.layout, res, info
 
 
 def _lagrangian_constant(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -375,7 +413,7 @@ class _Master:
 def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
     """Column generation; returns the plan, duals, status, bounds, iterations and history."""
     cost = split.cost
-    linkT = split.link.T.tocsr()  # columns x linking rows: D' pi
+    linkT = split.linkT
     B = split.n_blocks
     scale = max(float(np.abs(cost).max(initial=0.0)), 1.0)
     big_m = 1e4 * scale  # artificial cost: makes the master feasible from the first round
@@ -490,17 +528,14 @@ def _block_sums(split: Split, v: np.ndarray) -> np.ndarray:
 
 def _result(data, split, z, pi, block_duals, status, lower, upper, t0, t_build, t_iter):
     """SolveResult in the extensive form's families."""
-    cols = split.arrays.columns
+    cols = split.columns
     values = {b.name: z[cols[b.name] : cols[b.name] + b.size].copy() for b in cols.blocks}
     duals: dict[str, np.ndarray] = {}
     for name, a, e in split.link_families:
         duals[name] = pi[a:e].copy()
     if block_duals is not None:
-        own = [f for f in split.arrays.families if f.name not in LINKING]
-        pos = 0
-        for f in own:
-            duals[f.name] = block_duals[pos : pos + f.n_rows].copy()
-            pos += f.n_rows
+        for name, a, e in split.own_families:
+            duals[name] = block_duals[a:e].copy()
     t_end = time.perf_counter()
     gap = (upper - lower) / max(abs(upper), 1e-9) if np.isfinite(upper) else np.inf
     return SolveResult(

@@ -317,7 +317,7 @@ def plan_from_demand(
     if scenario.plan.value_of_information:
         progress("solving the EV and wait-and-see problems for VSS and EVPI")
         t = time.perf_counter()
-        decomposed = method_info(res) is not None and method_info(res)["method"] != "extensive"
+        decomposed = (method_info(res) or {}).get("method", "extensive") != "extensive"
         value = value_of_information(
             data,
             res,

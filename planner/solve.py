@@ -56,6 +56,8 @@ class SolveResult:
     n_integers: int
     timings: dict[str, float] = field(default_factory=dict)
     highs_status: str = ""
+    # how it was obtained (planner.decompose.dispatch.solve_data): method, reason, bounds
+    method: dict | None = None
 
 
 def is_matrix_model(model) -> bool:

@@ -21,7 +21,6 @@ and why, with its bounds, gap and iterations; `method_summary(info)` is its summ
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -214,18 +213,15 @@ def solve_data(
     return model, layout, res, info
 
 
-_INFO: dict[int, dict] = {}
-
-
 def remember(res: SolveResult, info: dict) -> None:
-    """Keep `info` with the SolveResult it describes (for `method_info`), as long as it lives."""
-    _INFO[id(res)] = info
-    weakref.finalize(res, _INFO.pop, id(res), None)
+    """Keep `info` on the SolveResult it describes (for `method_info`); it travels with the
+    result to and from worker processes (a sweep point solved on Dask keeps it)."""
+    res.method = info
 
 
 def method_info(res: SolveResult) -> dict | None:
     """What `solve_data` said about how `res` was obtained (None if it did not solve it)."""
-    return _INFO.get(id(res))
+    return res.method
 
 
 def method_summary(info: dict | None) -> dict | None:

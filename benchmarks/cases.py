@@ -32,6 +32,7 @@ CASES = {
     for c in (
         Case("tiny", 5, 2, 2, 8, 5),
         Case("small", 50, 3, 2, 12, 20),
+        Case("mid", 150, 5, 3, 12, 50),  # between small and medium: where auto switches method
         Case("medium5", 500, 5, 3, 12, 5),  # medium with 5 scenarios: for the slow Pyomo paths
         Case("medium", 500, 5, 3, 12, 50),
         Case("large", 2000, 5, 3, 26, 50),

@@ -296,7 +296,8 @@ def _scenario(tmp_path, method):
 
 
 def test_plan_on_the_minimal_dataset_same_plan_by_every_method(tmp_path):
-    runs = {m: plan_scenario(_scenario(tmp_path, m)) for m in ("extensive", "auto", "benders")}
+    methods = ("extensive", "auto", "benders", "dantzig-wolfe")
+    runs = {m: plan_scenario(_scenario(tmp_path, m)) for m in methods}
     base = runs["extensive"]
     auto = summary_dict(runs["auto"])["decomposition"]
     assert auto["method"] == "decomposed" and auto["groups"] == 2  # one per SKU
@@ -304,6 +305,9 @@ def test_plan_on_the_minimal_dataset_same_plan_by_every_method(tmp_path):
         assert rel(run.result.objective, base.result.objective) <= 1e-6, name
         json.dumps(summary_dict(run), default=str)  # summary.json stays serialisable
     assert summary_dict(runs["benders"])["decomposition"]["gap"] <= 1e-6
+    dw = summary_dict(runs["dantzig-wolfe"])
+    assert dw["decomposition"]["method"] == "dantzig-wolfe" and dw["decomposition"]["converged"]
+    assert dw["value_of_information"]["method"] == "by scenario"
 
 
 @pytest.mark.slow  # starts two worker processes: 5-40 s on a busy 2-core machine

@@ -34,8 +34,9 @@ from planner.parallel import available_cores
 from planner.solve import SolveResult, SolverOptions, solve_model
 
 METHODS = ("auto", "extensive", "decomposed", "dantzig-wolfe", "benders", "ph", "mpisppy-ph")
-# above this many extensive-form variables, auto decomposes a coupled model
-# (benchmarks/results/methods.md: dantzig-wolfe beats the extensive form from about 1 million)
+# above this many extensive-form variables, auto decomposes a coupled model; see
+# benchmarks/results/methods.md (small, 0.13 M: extensive 3 s, dantzig-wolfe 70 s; mid, 0.92 M,
+# and medium, 3.07 M: the measured cross-over)
 AUTO_DECOMPOSE_VARIABLES = 1_000_000
 
 Progress = Callable[[str], None]

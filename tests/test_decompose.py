@@ -371,3 +371,17 @@ def test_value_of_information_by_scenario_falls_back_where_scenarios_are_linked(
     _, rp = extensive(d)
     out = value_of_information(d, rp, OPTS, by_scenario=True)
     assert "method" not in out and out["vss"] is not None
+
+
+def test_dantzig_wolfe_without_live_solvers_gives_the_same_plan(tiny, monkeypatch):
+    """Large models keep each chunk's LP and basis instead of a solved HiGHS instance (memory);
+    one shared instance restarting from each chunk's basis reaches the same optimum."""
+    from planner.decompose import chunk_pool
+
+    opts = MethodOptions("dantzig-wolfe", tolerance=1e-6, workers=1)
+    _, _, live, live_info = solve_data(tiny, OPTS, opts)
+    monkeypatch.setattr(chunk_pool, "KEEP_SOLVERS_VARIABLES", 0)
+    _, _, kept, kept_info = solve_data(tiny, OPTS, opts)
+    assert kept.status is live.status and kept_info["converged"]
+    assert rel(kept.objective, live.objective) <= 1e-6
+    rows_hold(tiny, flat(tiny, kept))

@@ -2,7 +2,7 @@
 
 A chunk is a block-diagonal LP over some blocks of series: its own rows (stock balance and
 the other rows of one block), its columns' bounds, costs and linking coefficients. Each worker
-owns a share of the chunks and keeps one HiGHS instance per chunk, so a new price of the
+owns a share of the chunks and keeps each chunk's LP and last basis, so a new price of the
 linking rows only changes the costs and HiGHS restarts from the chunk's last basis. Only the
 linking duals travel to the workers, and each chunk's solution (its nonzero values) and row
 duals travel back. With one worker everything runs in this process.
@@ -40,13 +40,23 @@ class PricingInfeasible(RuntimeError):
     """A pricing LP has no solution: a block of series has no plan of its own."""
 
 
-class ChunkSolver:
-    """HiGHS instance of one chunk: `solve(pi)` -> (values, row duals) at price pi."""
+# above this many columns in all, chunks keep their LP and basis instead of a live solver
+KEEP_SOLVERS_VARIABLES = 8_000_000
 
-    def __init__(self, chunk: ChunkLP, options: SolverOptions):
-        h = configured_highs(options)
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", highspy.kHighsInf)
+
+class ChunkSolver:
+    """One chunk: `solve(highs, pi)` -> (values, row duals) at price pi.
+
+    `keep=True`: the chunk keeps its own solved HiGHS instance; a new price changes its costs
+    and HiGHS restarts from where it stopped. `keep=False` (large models): the chunk keeps only
+    its LP (HiGHS's own HighsLp) and the basis of its last solve, because a solved HiGHS
+    instance holds several times its LP in factors and work arrays, which over a large model's
+    hundreds of chunks ran out of memory (26.7 million columns: over 9 GB per worker during the
+    first round). One HiGHS instance per process then takes each chunk in turn, restarting from
+    the chunk's basis (no presolve; a refactorisation per chunk).
+    """
+
+    def __init__(self, chunk: ChunkLP, options: SolverOptions | None = None, keep: bool = False):
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_ = len(chunk.cols)
@@ -63,34 +73,54 @@ class ChunkSolver:
         lp.a_matrix_.value_ = A.data
         lp.a_matrix_.num_col_ = A.shape[1]
         lp.a_matrix_.num_row_ = A.shape[0]
-        h.passModel(lp)
-        del lp
-        self.h = h
+        self.lp = lp
+        self.basis = None
+        self.own: highspy.Highs | None = None
+        if keep:
+            self.own = _highs(options)
+            self.own.passModel(lp)
+            self.lp = None
         self.n_cols = len(chunk.cols)
-        self.cost, self.linkT = chunk.cost, chunk.linkT  # HiGHS holds the rest
+        self.cost, self.linkT = chunk.cost, chunk.linkT
         self.index = np.arange(len(chunk.cols), dtype=np.int32)
 
-    def solve(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def solve(self, h: highspy.Highs, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.own is not None:
+            h = self.own
+        else:
+            h.passModel(self.lp)
         c = self.cost - self.linkT @ pi
-        self.h.changeColsCost(len(c), self.index, c)
-        self.h.run()
-        status = self.h.getModelStatus()
+        h.changeColsCost(len(c), self.index, c)
+        if self.own is None and self.basis is not None:
+            h.setBasis(self.basis)
+        h.run()
+        status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             raise PricingInfeasible(f"a pricing LP is infeasible ({self.n_cols} columns)")
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(
-                f"a pricing LP ended {self.h.modelStatusToString(status)} ({self.n_cols} columns)"
+                f"a pricing LP ended {h.modelStatusToString(status)} ({self.n_cols} columns)"
             )
-        sol = self.h.getSolution()
+        sol = h.getSolution()
+        if self.own is None:
+            self.basis = h.getBasis()  # a copy
         return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
 
-def _worker(conn, options: SolverOptions) -> None:
+def _highs(options: SolverOptions) -> highspy.Highs:
+    h = configured_highs(options)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    return h
+
+
+def _worker(conn, options: SolverOptions, keep: bool) -> None:
     """Receive chunks one by one (None ends them), then solve all of them at every price."""
     solvers = []
     try:
+        h = _highs(options)
         while (chunk := conn.recv()) is not None:
-            solvers.append(ChunkSolver(chunk, options))
+            solvers.append(ChunkSolver(chunk, options, keep))
             del chunk
         conn.send(("ready", None))
     except Exception:  # report the failure to the parent, which raises it
@@ -104,7 +134,7 @@ def _worker(conn, options: SolverOptions) -> None:
         if msg is None:
             break
         try:
-            conn.send(("ok", [s.solve(msg) for s in solvers]))
+            conn.send(("ok", [s.solve(h, msg) for s in solvers]))
         except PricingInfeasible as exc:
             conn.send(("infeasible", str(exc)))
         except Exception:
@@ -120,6 +150,7 @@ class ChunkPool:
 
     def __init__(self, make, sizes: list[int], n_cols: int, n_rows: int, options, workers=1):
         self.n_cols, self.n_rows = n_cols, n_rows
+        keep = sum(sizes) <= KEEP_SOLVERS_VARIABLES
         self.workers = max(1, min(int(workers), len(sizes)))
         # balance the chunks' sizes over the workers, largest first
         order = np.argsort([-s for s in sizes], kind="stable")
@@ -135,10 +166,11 @@ class ChunkPool:
         self.conns: list = []
         if self.workers == 1:
             self.local = []
+            self.highs = _highs(options)
             for k in range(len(sizes)):
                 chunk = make(k)
                 self.place[k] = (chunk.cols, chunk.rows)
-                self.local.append(ChunkSolver(chunk, options))
+                self.local.append(ChunkSolver(chunk, options, keep))
             self.assign = [list(range(len(sizes)))]
             return
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
@@ -147,7 +179,7 @@ class ChunkPool:
             ctx.set_forkserver_preload(["planner.decompose.chunk_pool"])
         for _ in range(self.workers):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, options), daemon=True)
+            p = ctx.Process(target=_worker, args=(child, options, keep), daemon=True)
             p.start()
             self.procs.append(p)
             self.conns.append(parent)
@@ -174,7 +206,7 @@ class ChunkPool:
         z = np.zeros(self.n_cols)
         duals = np.zeros(self.n_rows)
         if self.local is not None:
-            results = [(k, s.solve(pi)) for k, s in enumerate(self.local)]
+            results = [(k, s.solve(self.highs, pi)) for k, s in enumerate(self.local)]
         else:
             for conn in self.conns:
                 conn.send(pi)

@@ -64,6 +64,7 @@ SMOOTHING = 0.5  # Wentges' a: weight of the best dual point in the pricing dual
 CHUNK_VARIABLES = 30_000  # columns per pricing LP (blocks packed together); smaller LPs
 # restart faster, and 30,000 against 200,000 cut medium's first two rounds from 52 to 30 s
 NEGATIVE = 1e-9  # a reduced cost below -NEGATIVE x scale is an improving proposal
+MASTER_NONZEROS = 30_000_000  # above this, the master drops proposals that price out worst
 
 
 def _quiet(_: str) -> None:
@@ -346,8 +347,10 @@ class _Master:
                 np.full(self.n_art, big_m), np.zeros(self.n_art), np.full(self.n_art, np.inf), art
             )
         self.n_fixed = len(self.master_only) + self.n_art
-        self.col_round: list[np.ndarray] = []  # per added batch: the round of its proposals
-        self.col_block: list[np.ndarray] = []  # per added batch: the block of each column
+        # per proposal column of the master, in column order: its round, block and nonzeros
+        self.col_round = np.zeros(0, np.int64)
+        self.col_block = np.zeros(0, np.int64)
+        self.col_nnz = np.zeros(0, np.int64)
 
     def _add(self, cost, lo, hi, A: sp.csc_matrix) -> None:
         inf = highspy.kHighsInf
@@ -377,8 +380,34 @@ class _Master:
         )
         costs = _block_sums(split, split.cost * z)[keep]
         self._add(costs, np.zeros(len(keep)), np.full(len(keep), np.inf), sp.vstack([D, E]))
-        self.col_round.append(np.full(len(keep), round_k))
-        self.col_block.append(np.asarray(keep))
+        self.col_round = np.concatenate([self.col_round, np.full(len(keep), round_k)])
+        self.col_block = np.concatenate([self.col_block, np.asarray(keep, np.int64)])
+        self.col_nnz = np.concatenate([self.col_nnz, np.diff(D.indptr) + 1])
+
+    def purge(self, limit: int | None = None) -> int:
+        """Over `limit` nonzeros, drop the proposals out of the master's solution that price
+        out worst (largest reduced cost), down to half the limit; returns how many went. They
+        are only an inner approximation: a dropped proposal returns if it prices out again."""
+        limit = MASTER_NONZEROS if limit is None else limit
+        total = int(self.col_nnz.sum())
+        if total <= limit:
+            return 0
+        sol = self.h.getSolution()
+        j = np.arange(len(self.col_round))
+        value = np.asarray(sol.col_value)[self.n_fixed + j]
+        rc = np.asarray(sol.col_dual)[self.n_fixed + j]
+        out = j[(value <= 0) & (rc > 0)]
+        out = out[np.argsort(-rc[out], kind="stable")]
+        cut = np.searchsorted(np.cumsum(self.col_nnz[out]), total - limit // 2) + 1
+        out = np.sort(out[:cut])
+        if not len(out):
+            return 0
+        self.h.deleteCols(len(out), (self.n_fixed + out).astype(np.int32))
+        keep = np.ones(len(j), dtype=bool)
+        keep[out] = False
+        self.col_round, self.col_block = self.col_round[keep], self.col_block[keep]
+        self.col_nnz = self.col_nnz[keep]
+        return len(out)
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
         """(objective, pi, sigma, column values, artificial total) of the restricted master."""
@@ -397,9 +426,8 @@ class _Master:
         """The master's convex combination of the proposals, plus its master-only columns."""
         split = self.split
         z = np.zeros(split.cost.size)
-        if self.col_round:
-            rounds = np.concatenate(self.col_round)
-            blocks = np.concatenate(self.col_block)
+        if len(self.col_round):
+            rounds, blocks = self.col_round, self.col_block
             lam = value[self.n_fixed : self.n_fixed + len(rounds)]
             for k, (idx, val) in enumerate(proposals):
                 w = np.zeros(split.n_blocks)
@@ -467,7 +495,10 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
             if len(improving) or at_master:
                 break
             pi_sep, at_master = pi_master, True  # a mis-pricing: price at the master's duals
+        purged = 0
         if len(improving):
+            if it > 1:
+                purged = master.purge()  # the last solve's basis stays optimal without them
             master.add_proposals(z, improving, len(proposals))
             proposals.append(_sparse(split, z, improving))
         master_obj, pi_master, sigma, value, art = master.solve()
@@ -492,6 +523,7 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
                 "gap": gap,
                 "seconds": elapsed,
                 "columns": master.h.getNumCol() - master.n_fixed,
+                "purged": purged,
             }
         )
         progress(

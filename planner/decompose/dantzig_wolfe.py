@@ -24,10 +24,11 @@ Stabilisation (Wentges smoothing): blocks are priced at pi_sep = a pi_best + (1 
 where pi_best gave the best lower bound so far. When no proposal priced there has a negative
 reduced cost at pi_master (a mis-pricing), the blocks are priced again at pi_master itself.
 
-Blocks are packed into chunks (block-diagonal LPs); each worker process keeps its chunks'
-HiGHS instances between iterations, so a new price only changes the costs and HiGHS restarts
-from the last basis (planner.decompose.chunk_pool). The model must be an LP (no lot sizing, no
-CVaR: CVaR's rows join every series).
+Blocks are packed into chunks (block-diagonal LPs of about CHUNK_VARIABLES columns); each
+worker process keeps its chunks between iterations, so a new price only changes the costs and
+HiGHS restarts from the chunk's last basis (planner.decompose.chunk_pool). The master drops
+proposals that price out worst when it grows past MASTER_NONZEROS. The model must be an LP
+(no lot sizing, no CVaR: CVaR's rows join every series).
 """
 
 from __future__ import annotations

@@ -388,12 +388,14 @@ def test_dantzig_wolfe_without_live_solvers_gives_the_same_plan(tiny, monkeypatc
 
 
 def test_dantzig_wolfe_dropping_master_columns_keeps_the_optimum(tiny, monkeypatch):
-    """A master over its nonzero budget drops proposals that price out worst: the method still
-    converges to the extensive optimum (dropped proposals return when they price out again)."""
+    """A master over its nonzero budget drops proposals that price out worst, and each round
+    adds only the best-pricing proposals within its budget: the method still converges to the
+    extensive optimum (proposals left out return when they price out again)."""
     from planner.decompose import dantzig_wolfe
 
     _, res = extensive(tiny)
     monkeypatch.setattr(dantzig_wolfe, "MASTER_NONZEROS", 2_000)
+    monkeypatch.setattr(dantzig_wolfe, "ROUND_NONZEROS", 300)  # a few proposals a round
     opts = MethodOptions("dantzig-wolfe", tolerance=1e-6, workers=1)
     _, _, out, info = solve_data(tiny, OPTS, opts)
     assert sum(h["purged"] for h in info["history"]) > 0

@@ -66,6 +66,10 @@ CHUNK_VARIABLES = 30_000  # columns per pricing LP (blocks packed together); sma
 # restart faster, and 30,000 against 200,000 cut medium's first two rounds from 52 to 30 s
 NEGATIVE = 1e-9  # a reduced cost below -NEGATIVE x scale is an improving proposal
 MASTER_NONZEROS = 30_000_000  # above this, the master drops proposals that price out worst
+# most nonzeros a round adds to the master (the most negative reduced costs first): each
+# primal simplex iteration of the master passes over all its nonzeros, so on large (10,000
+# blocks, 13 million nonzeros a round) whole rounds made the master the bottleneck
+ROUND_NONZEROS = 4_000_000
 
 
 def _quiet(_: str) -> None:
@@ -368,14 +372,24 @@ class _Master:
             A.data.astype(np.float64),
         )
 
-    def add_proposals(self, z: np.ndarray, keep: np.ndarray, round_k: int) -> None:
-        """Blocks `keep` of the priced solution z as columns: cost, linking use, convexity."""
+    def add_proposals(
+        self, z: np.ndarray, keep: np.ndarray, round_k: int, rc: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Blocks `keep` of the priced solution z as columns (cost, linking use, convexity);
+        with `rc` (reduced costs of `keep`), only the most negative ones within
+        ROUND_NONZEROS nonzeros. Returns the blocks added."""
         split = self.split
         inb = split.block_of >= 0
         cols = np.flatnonzero(inb & (z != 0))
         blocks = split.block_of[cols]
         P = sp.csc_matrix((z[cols], (cols, blocks)), shape=(split.cost.size, split.n_blocks))
         D = (split.link @ P).tocsc()[:, keep]
+        nnz = np.diff(D.indptr) + 1
+        if rc is not None and nnz.sum() > ROUND_NONZEROS:
+            order = np.argsort(rc, kind="stable")
+            n_take = max(1, int(np.searchsorted(np.cumsum(nnz[order]), ROUND_NONZEROS)))
+            take = np.sort(order[:n_take])
+            keep, D, nnz = keep[take], D[:, take], nnz[take]
         E = sp.csc_matrix(
             (np.ones(len(keep)), (keep, np.arange(len(keep)))), shape=(split.n_blocks, len(keep))
         )
@@ -383,7 +397,8 @@ class _Master:
         self._add(costs, np.zeros(len(keep)), np.full(len(keep), np.inf), sp.vstack([D, E]))
         self.col_round = np.concatenate([self.col_round, np.full(len(keep), round_k)])
         self.col_block = np.concatenate([self.col_block, np.asarray(keep, np.int64)])
-        self.col_nnz = np.concatenate([self.col_nnz, np.diff(D.indptr) + 1])
+        self.col_nnz = np.concatenate([self.col_nnz, nnz])
+        return keep
 
     def purge(self, limit: int | None = None) -> int:
         """Over `limit` nonzeros, drop the proposals out of the master's solution that price
@@ -500,8 +515,11 @@ def _iterate(split, pool, options, tolerance, max_iterations, progress, t0):
         if len(improving):
             if it > 1:
                 purged = master.purge()  # the last solve's basis stays optimal without them
-            master.add_proposals(z, improving, len(proposals))
-            proposals.append(_sparse(split, z, improving))
+            every_block = len(master.col_round) == 0  # the first columns: one per block
+            added = master.add_proposals(
+                z, improving, len(proposals), None if every_block else rc[improving]
+            )
+            proposals.append(_sparse(split, z, added))
         master_obj, pi_master, sigma, value, art = master.solve()
         feasible = art <= 1e-9 * max(
             1.0, float(np.abs(split.link_hi[np.isfinite(split.link_hi)]).max(initial=1.0))

@@ -10,7 +10,6 @@ duals travel back. With one worker everything runs in this process.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import traceback
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from planner.decompose.workers import reply, serve, start_workers, stop_workers, wait_ready
 from planner.solve import SolverOptions, configured_highs
 
 
@@ -126,19 +126,7 @@ def _worker(conn, options: SolverOptions, keep: bool) -> None:
     except Exception:  # report the failure to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
         return
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:  # the parent is gone
-            break
-        if msg is None:
-            break
-        try:
-            conn.send(("ok", [s.solve(h, msg) for s in solvers]))
-        except PricingInfeasible as exc:
-            conn.send(("infeasible", str(exc)))
-        except Exception:
-            conn.send(("error", traceback.format_exc()))
+    serve(conn, lambda pi: [s.solve(h, pi) for s in solvers], {PricingInfeasible: "infeasible"})
 
 
 class ChunkPool:
@@ -173,16 +161,9 @@ class ChunkPool:
                 self.local.append(ChunkSolver(chunk, options, keep))
             self.assign = [list(range(len(sizes)))]
             return
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["planner.decompose.chunk_pool"])
-        for _ in range(self.workers):
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, options, keep), daemon=True)
-            p.start()
-            self.procs.append(p)
-            self.conns.append(parent)
+        self.procs, self.conns = start_workers(
+            _worker, [(options, keep)] * self.workers, "planner.decompose.chunk_pool"
+        )
         try:
             for w, mine in enumerate(self.assign):
                 for k in mine:
@@ -193,14 +174,7 @@ class ChunkPool:
                 self.conns[w].send(None)
         except (BrokenPipeError, OSError):
             pass  # the worker died: its error (or EOF) is read below
-        for conn in self.conns:
-            try:
-                kind, payload = conn.recv()
-            except EOFError:
-                kind, payload = "error", "the worker process exited while starting"
-            if kind == "error":
-                self.close()
-                raise RuntimeError(f"a pricing worker failed to start:\n{payload}")
+        wait_ready(self.conns, "pricing", self.close)
 
     def price(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = np.zeros(self.n_cols)
@@ -212,10 +186,7 @@ class ChunkPool:
                 conn.send(pi)
             results, errors, infeasible = [], [], []
             for w, conn in enumerate(self.conns):
-                try:
-                    kind, payload = conn.recv()
-                except EOFError:
-                    kind, payload = "error", "a worker process exited (out of memory?)"
+                kind, payload = reply(conn)
                 if kind == "error":
                     errors.append(payload)
                 elif kind == "infeasible":
@@ -233,13 +204,5 @@ class ChunkPool:
         return z, duals
 
     def close(self) -> None:
-        for conn in self.conns:
-            try:
-                conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self.procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.terminate()
+        stop_workers(self.procs, self.conns)
         self.procs, self.conns = [], []

@@ -5,18 +5,17 @@ builds the scenario LP template once (`ScenarioSolver`) for its share of the sce
 keeps it, with HiGHS's basis, between iterations; only the first-stage values, costs or
 penalties travel. With one worker everything runs in this process.
 
-(`planner.parallel.map_tasks` runs independent one-shot tasks; it cannot keep a solver alive
-between calls, hence this small pool of long-lived processes.)
+(The process plumbing is `planner.decompose.workers`, shared with the Dantzig-Wolfe pool.)
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import traceback
 
 import numpy as np
 
 from planner.decompose.scenario_lp import ScenarioSolution, ScenarioSolver
+from planner.decompose.workers import reply, serve, start_workers, stop_workers, wait_ready
 from planner.model.data import ModelData
 from planner.solve import SolverOptions
 
@@ -28,20 +27,13 @@ def _worker(conn, data: ModelData, scenarios: list[int], options: SolverOptions)
     except Exception:  # report the failure to the parent, which raises it
         conn.send(("error", traceback.format_exc()))
         return
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:  # the parent is gone
-            break
-        if msg is None:
-            break
+
+    def handle(msg):
         if msg == "first_stage":
-            conn.send(("ok", solver.first_stage()))
-            continue
-        try:
-            conn.send(("ok", [solver.solve(s, **kw) for s, kw in msg]))
-        except Exception:
-            conn.send(("error", traceback.format_exc()))
+            return solver.first_stage()
+        return [solver.solve(s, **kw) for s, kw in msg]
+
+    serve(conn, handle)
 
 
 class ScenarioPool:
@@ -62,28 +54,12 @@ class ScenarioPool:
             self.local = ScenarioSolver(data, range(S), options)
             self.first_stage = self.local.first_stage()
             return
-        # forkserver: workers fork from a server that imported the solver once (a spawned
-        # worker re-imports everything, which takes long on a busy machine)
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["planner.decompose.scenario_lp"])
-        for block in self.assign:
-            parent, child = ctx.Pipe()
-            p = ctx.Process(
-                target=_worker, args=(child, data, block.tolist(), options), daemon=True
-            )
-            p.start()
-            self.procs.append(p)
-            self.conns.append(parent)
-        for conn in self.conns:
-            try:
-                kind, payload = conn.recv()
-            except EOFError:
-                kind, payload = "error", "the worker process exited while starting"
-            if kind == "error":
-                self.close()
-                raise RuntimeError(f"a scenario worker failed to start:\n{payload}")
+        self.procs, self.conns = start_workers(
+            _worker,
+            [(data, block.tolist(), options) for block in self.assign],
+            "planner.decompose.scenario_lp",
+        )
+        wait_ready(self.conns, "scenario", self.close)
         self.conns[0].send("first_stage")
         self.first_stage = self.conns[0].recv()[1]
 
@@ -99,10 +75,7 @@ class ScenarioPool:
         out: dict[int, ScenarioSolution] = {}
         errors = []
         for w in busy:
-            try:
-                kind, payload = self.conns[w].recv()
-            except EOFError:
-                kind, payload = "error", "a worker process exited (out of memory?)"
+            kind, payload = reply(self.conns[w])
             if kind == "error":
                 errors.append(payload)
             else:
@@ -112,15 +85,7 @@ class ScenarioPool:
         return out
 
     def close(self) -> None:
-        for conn in self.conns:
-            try:
-                conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self.procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.terminate()
+        stop_workers(self.procs, self.conns)
         self.procs, self.conns = [], []
 
     def __enter__(self) -> ScenarioPool:

@@ -40,6 +40,12 @@ METHODS = ("auto", "extensive", "decomposed", "dantzig-wolfe", "benders", "ph", 
 AUTO_DECOMPOSE_VARIABLES = 1_000_000
 
 Progress = Callable[[str], None]
+# the iterative methods (bounds, tolerance, iterations), imported when used
+ITERATIVE = {
+    "dantzig-wolfe": ("planner.decompose.dantzig_wolfe", "solve_dantzig_wolfe"),
+    "benders": ("planner.decompose.benders", "solve_benders"),
+    "ph": ("planner.decompose.ph", "solve_ph"),
+}
 
 
 def _quiet(_: str) -> None:
@@ -155,39 +161,20 @@ def solve_data(
         model, layout, res, extra = solve_components(
             data, options, workers=mo.workers, groups=groups
         )
-    elif name == "dantzig-wolfe":
-        from planner.decompose.dantzig_wolfe import solve_dantzig_wolfe
+    elif name in ITERATIVE:
+        import importlib
 
-        model, layout, res, extra = solve_dantzig_wolfe(
+        module, function = ITERATIVE[name]
+        solve = getattr(importlib.import_module(module), function)
+        extra_kw = {"rho": mo.rho} if name == "ph" else {}
+        model, layout, res, extra = solve(
             data,
             options,
             tolerance=mo.tolerance,
             max_iterations=mo.max_iterations,
             workers=workers,
             progress=progress,
-        )
-    elif name == "benders":
-        from planner.decompose.benders import solve_benders
-
-        model, layout, res, extra = solve_benders(
-            data,
-            options,
-            tolerance=mo.tolerance,
-            max_iterations=mo.max_iterations,
-            workers=workers,
-            progress=progress,
-        )
-    elif name == "ph":
-        from planner.decompose.ph import solve_ph
-
-        model, layout, res, extra = solve_ph(
-            data,
-            options,
-            tolerance=mo.tolerance,
-            max_iterations=mo.max_iterations,
-            workers=workers,
-            rho=mo.rho,
-            progress=progress,
+            **extra_kw,
         )
     else:  # mpisppy-ph
         try:

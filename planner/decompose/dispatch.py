@@ -34,10 +34,11 @@ from planner.parallel import available_cores
 from planner.solve import SolveResult, SolverOptions, solve_model
 
 METHODS = ("auto", "extensive", "decomposed", "dantzig-wolfe", "benders", "ph", "mpisppy-ph")
-# above this many extensive-form variables, auto decomposes a coupled model; see
-# benchmarks/results/methods.md (small, 0.13 M: extensive 3 s, dantzig-wolfe 70 s; mid, 0.92 M,
-# and medium, 3.07 M: the measured cross-over)
-AUTO_DECOMPOSE_VARIABLES = 1_000_000
+# above this many extensive-form variables, auto decomposes a coupled model; measured
+# (benchmarks/results/methods.md): small, 0.13 M, extensive 2.9 s vs dantzig-wolfe 66 s; mid,
+# 0.92 M, extensive 221 s vs dantzig-wolfe 30 s; medium, 3.07 M, extensive no plan at 900 s vs
+# dantzig-wolfe 104 s. The cross-over lies between small and mid; not measured finer.
+AUTO_DECOMPOSE_VARIABLES = 900_000
 
 Progress = Callable[[str], None]
 # the iterative methods (bounds, tolerance, iterations), imported when used

@@ -30,6 +30,7 @@ from planner.model.data import ModelData
 from planner.solve import SolveResult, SolverOptions, solve_model
 
 FIRST_STAGE_VARS = ("order_first", "placed_first", "lots_first")
+NO_RECOURSE = "the EV plan's first-stage orders leave no feasible recourse (VSS unbounded)"
 
 
 def ev_data(data: ModelData) -> ModelData:
@@ -102,9 +103,7 @@ def value_of_information(
         else:
             out["eev"] = None
             out["vss"] = None
-            out["note"] = (
-                "the EV plan's first-stage orders leave no feasible recourse (VSS unbounded)"
-            )
+            out["note"] = NO_RECOURSE
     ws_model, _ = build_model(replace(data, frozen_weeks=0))
     ws = solve_model(ws_model, options)
     out["ws"] = ws.objective if ws.status.has_solution else None
@@ -150,8 +149,6 @@ def _by_scenario(
                 out["vss"] = out["eev"] - rp.objective
             else:
                 out.update(eev=None, vss=None)
-                out["note"] = (
-                    "the EV plan's first-stage orders leave no feasible recourse (VSS unbounded)"
-                )
+                out["note"] = NO_RECOURSE
     out["evpi"] = rp.objective - out["ws"] if out["ws"] is not None else None
     return out
